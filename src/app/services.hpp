@@ -1,0 +1,23 @@
+// What handlers may use: built once by the application from the configuration.
+#pragma once
+
+#include "app/config.hpp"
+
+namespace portal::store { class database; }
+namespace portal::web { class template_set; }
+namespace portal::http { class metrics_registry; class static_files; }
+namespace portal::auth { class session_service; class login_throttle; }
+
+namespace portal::app {
+
+struct services {
+    const config& cfg;
+    store::database& db;
+    const web::template_set& templates;
+    const http::static_files& assets;
+    http::metrics_registry& metrics;
+    auth::session_service& sessions;
+    auth::login_throttle& throttle;
+};
+
+}  // namespace portal::app

@@ -1,0 +1,89 @@
+// customer-portal: parse the command line, load the configuration, run one command.
+#include "app/application.hpp"
+#include "app/config.hpp"
+#include "app/logging.hpp"
+#include "store/migrations.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+
+using namespace portal;
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+int serve(app::config cfg) {
+    app::require_server_secret(cfg);
+    app::setup_logging(cfg);
+    const auto started = std::chrono::steady_clock::now();
+    app::application application(cfg);
+    http::server_options options;
+    options.host = cfg.host;
+    options.port = static_cast<unsigned short>(cfg.port);
+    options.io_threads = cfg.threads;
+    // Handlers may wait on the store or the ERP, so the worker pool is larger than the core count.
+    options.worker_threads = std::max(8, cfg.threads * 4);
+    http::server server(
+        options, [&](const http::request& req, const http::connection_info& c) { return application.handle(req, c); },
+        [&](http::status code, const http::connection_info& c) { return application.handle_unreadable(code, c); });
+    server.run([&](unsigned short port) {
+        const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        spdlog::info("Customer Portal {} listening on http://{}:{} (ready in {:.0f} ms)", PORTAL_VERSION, cfg.host,
+                     port, ms);
+    });
+    spdlog::info("stopped");
+    return 0;
+}
+
+int not_available(const std::string& command, const std::string& issue) {
+    std::cerr << "customer-portal " << command << ": not available yet (arrives with " << issue << ")\n";
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"Customer Portal: each customer sees its own live ERP stock.", "customer-portal"};
+    cli.set_version_flag("--version", std::string("customer-portal ") + PORTAL_VERSION);
+    std::optional<std::string> env_file;
+    cli.add_option("--env-file", env_file, "read configuration from this file instead of ./.env");
+    cli.require_subcommand(1);
+    auto* serve_cmd = cli.add_subcommand("serve", "run the server (creates or migrates the tables first)");
+    auto* demo_cmd = cli.add_subcommand("demo", "build a demo ERP and sample accounts, print the logins, serve them");
+    auto* hash_cmd = cli.add_subcommand("hash-password", "read a password and print a hash for ADMIN_PASSWORD_HASH");
+    auto* migrate_cmd = cli.add_subcommand("migrate", "create or migrate the local store's tables");
+    auto* check_cmd = cli.add_subcommand("check-config", "validate the configuration and reach each dependency");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = cli.exit(e);
+        return code == 0 ? 0 : exit_usage;
+    }
+
+    try {
+        if (*hash_cmd) return not_available("hash-password", "customer sign-in");
+        if (*demo_cmd) return not_available("demo", "live inventory");
+        auto cfg = app::load_config(env_file);
+        if (*serve_cmd) return serve(std::move(cfg));
+        if (*migrate_cmd) {
+            app::setup_logging(cfg);
+            store::database db(cfg.store);
+            store::migrate(db);
+            std::cout << "local store at schema version " << store::schema_version(db) << "\n";
+            return 0;
+        }
+        if (*check_cmd) return not_available("check-config", "production stores and scale-out");
+    } catch (const app::config_error& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,61 @@
+// Outgoing mail, written in the same transaction as the change that causes it and sent later with retries.
+#pragma once
+
+#include "store/database.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace portal::store {
+
+struct outbound_mail {
+    std::string recipient;
+    std::string bcc;  // empty: none
+    std::string subject;
+    std::string text_body;
+    std::string html_body;  // empty: text only
+};
+
+struct outbox_message {
+    long long id = 0;
+    std::string recipient;
+    std::string bcc;
+    std::string subject;
+    std::string text_body;
+    std::string html_body;
+    time_point created_at{};
+    int attempts = 0;
+    time_point next_attempt_at{};
+    std::optional<time_point> sent_at;
+    std::string last_error;
+};
+
+// After this many failed attempts a message is given up and counts as failed.
+inline constexpr int outbox_max_attempts = 8;
+
+class outbox_repository {
+public:
+    explicit outbox_repository(database& db) : db_(db) {}
+
+    long long enqueue(const outbound_mail& mail, time_point now);
+
+    // Up to `limit` due messages, oldest first, each hidden from other claimers until now + lease
+    // (so a sender that dies mid-way does not lose them: they come due again).
+    std::vector<outbox_message> claim_due(time_point now, int limit, std::chrono::seconds lease);
+
+    bool mark_sent(long long id, time_point now);
+
+    // Counts the attempt and schedules the next one with exponential backoff (1 min doubling,
+    // at most 1 h); after outbox_max_attempts the message stays unsent for good.
+    bool mark_failed(long long id, const std::string& error, time_point now);
+
+    long long count_pending();  // unsent and still to be tried
+    long long count_failed();   // unsent and given up
+
+private:
+    database& db_;
+};
+
+}  // namespace portal::store

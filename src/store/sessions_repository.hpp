@@ -1,0 +1,91 @@
+// Server-side sessions: customers' in ActiveSessions (the Flask portal's table), admins' in AdminSessions.
+#pragma once
+
+#include "store/database.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace portal::store {
+
+// session_id is the keyed hash of the cookie's token, never the token itself.
+struct customer_session_record {
+    std::string session_id;
+    int customer_id = 0;
+    time_point created_at{};
+    time_point last_seen{};
+    std::optional<time_point> expires_at;  // absolute expiry; NULL on sessions the Flask portal made
+    std::string ip_address;
+    std::string user_agent;
+    std::string csrf_secret;
+};
+
+// The account behind a session, as access checks need it.
+struct session_customer {
+    int customer_id = 0;
+    std::string first_name;
+    std::string last_name;
+    std::string email;
+    std::string erp_customer_name;
+    bool is_active = false;
+    bool must_reset_password = false;
+};
+
+struct customer_session {
+    customer_session_record session;
+    session_customer customer;
+};
+
+// One line of the admin "who is signed in" page.
+struct session_listing {
+    std::string session_id;
+    int customer_id = 0;
+    std::string first_name;
+    std::string last_name;
+    std::string email;
+    std::string ip_address;
+    std::string user_agent;
+    time_point created_at{};
+    time_point last_seen{};
+};
+
+struct admin_session_record {
+    std::string session_id;
+    std::string admin_username;
+    std::string auth_method;  // "local" or "ldap"
+    time_point created_at{};
+    time_point last_seen{};
+    std::string ip_address;
+    std::string user_agent;
+    std::string csrf_secret;
+};
+
+class sessions_repository {
+public:
+    explicit sessions_repository(database& db) : db_(db) {}
+
+    void create_customer_session(const customer_session_record& session);
+    std::optional<customer_session> find_customer_session(const std::string& session_id);
+    bool touch_customer_session(const std::string& session_id, time_point now);
+    bool delete_customer_session(const std::string& session_id);
+    int delete_customer_sessions(int customer_id);
+    // Ends sessions idle longer than `idle`, past expires_at, or (with no expires_at) older than
+    // `lifetime`. Returns how many.
+    int delete_expired_customer_sessions(time_point now, std::chrono::seconds idle, std::chrono::seconds lifetime);
+    std::vector<session_listing> list_customer_sessions();  // most recently seen first
+    long long count_customer_sessions();
+
+    void create_admin_session(const admin_session_record& session);
+    std::optional<admin_session_record> find_admin_session(const std::string& session_id);
+    bool touch_admin_session(const std::string& session_id, time_point now);
+    bool delete_admin_session(const std::string& session_id);
+    int delete_expired_admin_sessions(time_point now, std::chrono::seconds idle, std::chrono::seconds lifetime);
+    long long count_admin_sessions();
+
+private:
+    database& db_;
+};
+
+}  // namespace portal::store

@@ -1,0 +1,10 @@
+#include "web/routes.hpp"
+
+namespace portal::web {
+
+void add_routes(http::router& r, app::services& s) {
+    add_system_routes(r, s);
+    add_login_routes(r, s);
+}
+
+}  // namespace portal::web
