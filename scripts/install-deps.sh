@@ -12,7 +12,7 @@ PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libsoci-dev libsqlite3-dev libpq-dev unixodbc-dev
   tdsodbc odbc-postgresql libsqliteodbc
-  libsodium-dev libssl-dev libldap-dev libcurl4-openssl-dev
+  libsodium-dev libssl-dev libldap-dev libcurl4-openssl-dev zlib1g-dev
   libkainjow-mustache-dev libxlsxwriter-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql python3 python3-aiosmtpd python3-openpyxl slapd ldap-utils

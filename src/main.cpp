@@ -1,7 +1,10 @@
 // customer-portal: parse the command line, load the configuration, run one command.
 #include "app/application.hpp"
 #include "app/config.hpp"
+#include "app/demo.hpp"
 #include "app/logging.hpp"
+#include "erp/snapshot_cache.hpp"
+#include "auth/password_hash.hpp"
 #include "store/migrations.hpp"
 
 #include <CLI/CLI.hpp>
@@ -9,6 +12,9 @@
 
 #include <chrono>
 #include <iostream>
+
+#include <termios.h>
+#include <unistd.h>
 
 using namespace portal;
 
@@ -21,6 +27,7 @@ int serve(app::config cfg) {
     app::setup_logging(cfg);
     const auto started = std::chrono::steady_clock::now();
     app::application application(cfg);
+    application.svc().snapshots.probe_in_background();
     http::server_options options;
     options.host = cfg.host;
     options.port = static_cast<unsigned short>(cfg.port);
@@ -36,6 +43,41 @@ int serve(app::config cfg) {
                      port, ms);
     });
     spdlog::info("stopped");
+    return 0;
+}
+
+// Reads one line from stdin; on a terminal without echo.
+std::string read_secret(const char* prompt) {
+    const bool tty = isatty(STDIN_FILENO);
+    termios saved{};
+    if (tty) {
+        std::cerr << prompt << std::flush;
+        tcgetattr(STDIN_FILENO, &saved);
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        std::cerr << "\n";
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+int hash_password_command() {
+    const std::string password = read_secret("Password: ");
+    if (password.empty()) {
+        std::cerr << "hash-password: no password given\n";
+        return exit_usage;
+    }
+    if (isatty(STDIN_FILENO) && read_secret("Repeat: ") != password) {
+        std::cerr << "hash-password: the two entries differ\n";
+        return exit_usage;
+    }
+    std::cout << auth::hash_password(password) << "\n";
     return 0;
 }
 
@@ -66,9 +108,17 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (*hash_cmd) return not_available("hash-password", "customer sign-in");
-        if (*demo_cmd) return not_available("demo", "live inventory");
+        if (*hash_cmd) return hash_password_command();
         auto cfg = app::load_config(env_file);
+        if (*demo_cmd) {
+            auto logins = app::prepare_demo(cfg);
+            std::cout << "Customer Portal demo: http://localhost:" << cfg.port << "/\n\nSign in with:\n";
+            for (const auto& l : logins)
+                std::cout << "  " << l.login << std::string(26 - std::min<std::size_t>(25, l.login.size()), ' ')
+                          << l.password << "   " << l.who << "\n";
+            std::cout << "  (administrators sign in at /admin-login)\n" << std::endl;
+            return serve(std::move(cfg));
+        }
         if (*serve_cmd) return serve(std::move(cfg));
         if (*migrate_cmd) {
             app::setup_logging(cfg);

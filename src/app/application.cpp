@@ -2,6 +2,7 @@
 
 #include "app/logging.hpp"
 #include "auth/csrf.hpp"
+#include "auth/password_hash.hpp"
 #include "http/client_address.hpp"
 #include "http/security_headers.hpp"
 #include "store/migrations.hpp"
@@ -25,8 +26,11 @@ application::application(config cfg)
       assets_(cfg_.assets_dir + "/static"),
       sessions_(db_, cfg_),
       throttle_(db_),
-      services_{cfg_, db_, templates_, assets_, metrics_, sessions_, throttle_} {
+      erp_(erp::make_erp_source(cfg_)),
+      snapshots_(*erp_, cfg_.erp_cache, metrics_),
+      services_{cfg_, db_, templates_, assets_, metrics_, sessions_, throttle_, *erp_, snapshots_} {
     store::migrate(db_);
+    auth::dummy_hash();  // computed now, so the first refused sign-in takes as long as the others
     web::add_routes(router_, services_);
     std::random_device rd;
     instance_tag_ = fmt::format("{:06x}", rd() & 0xffffff);

@@ -6,6 +6,8 @@
 #include "app/services.hpp"
 #include "auth/sessions.hpp"
 #include "auth/throttle.hpp"
+#include "erp/erp_source.hpp"
+#include "erp/snapshot_cache.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -44,6 +46,8 @@ private:
     http::metrics_registry metrics_;
     auth::session_service sessions_;
     auth::login_throttle throttle_;
+    std::unique_ptr<erp::erp_source> erp_;
+    erp::snapshot_cache snapshots_;
     services services_;
     http::router router_;
     std::atomic<std::uint64_t> request_counter_{0};

@@ -7,6 +7,7 @@ namespace portal::store { class database; }
 namespace portal::web { class template_set; }
 namespace portal::http { class metrics_registry; class static_files; }
 namespace portal::auth { class session_service; class login_throttle; }
+namespace portal::erp { class erp_source; class snapshot_cache; }
 
 namespace portal::app {
 
@@ -18,6 +19,8 @@ struct services {
     http::metrics_registry& metrics;
     auth::session_service& sessions;
     auth::login_throttle& throttle;
+    erp::erp_source& erp;
+    erp::snapshot_cache& snapshots;
 };
 
 }  // namespace portal::app

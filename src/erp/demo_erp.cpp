@@ -325,7 +325,7 @@ std::optional<std::string> description_for(demo_random& rng, const demo_customer
         return std::string(japanese[static_cast<std::size_t>(index) % japanese.size()]);
     }
     // Every customer with a few parts gets some of the awkward descriptions early on.
-    if (index < static_cast<int>(tricky_descriptions.size()) && (index % 2 == 0 || index < 4))
+    if (index < static_cast<int>(tricky_descriptions.size()))
         return std::string(tricky_descriptions[static_cast<std::size_t>(index)]);
     if (rng.chance(2)) return std::nullopt;
     return std::string(rng.pick(product_adjectives)) + " " + std::string(rng.pick(product_nouns)) +

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "app/config.hpp"
@@ -42,7 +43,8 @@ std::string bundled_query_path(const std::string& assets_dir, const std::string&
 // must never be logged). Values are {braced} when they contain ; { } = or edge blanks.
 std::string odbc_connection_string(const app::database_settings& settings);
 
-// The libpq connection string SOCI's postgresql backend gets (holds the password, see above).
+// The libpq connection URI SOCI's postgresql backend gets (holds the password, see above):
+// read-only transactions, connect and statement timeouts.
 std::string postgresql_connection_string(const app::database_settings& settings);
 
 // The SOCI sqlite3 connection string: the file opened read-only, busy timeout.
@@ -88,6 +90,8 @@ private:
     auto with_session(const char* what, Work&& work);
 
     std::string scrub(std::string message) const;
+    std::size_t size_hint(const std::string& erp_customer);
+    void remember_size(const std::string& erp_customer, std::size_t rows);
 
     app::database_settings settings_;
     std::string inventory_query_;
@@ -99,6 +103,7 @@ private:
     std::condition_variable session_freed_;
     std::vector<std::unique_ptr<soci::session>> idle_;
     std::size_t open_ = 0;  // sessions that exist: idle, in use or being opened
+    std::unordered_map<std::string, std::size_t> size_hints_;  // last row count per customer
 };
 
 // Builds the ERP source from the configuration: the query files from ERP_*_QUERY_FILE or the

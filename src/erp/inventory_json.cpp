@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace portal::erp {
 
@@ -20,7 +21,7 @@ constexpr std::array<std::uint8_t, 256> byte_class = [] {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
-// Length of the valid UTF-8 sequence at s[i], or 0.
+// Length of the valid UTF-8 sequence at s[i] (a byte >= 0x80), or 0.
 std::size_t utf8_length(std::string_view s, std::size_t i, char32_t& cp) {
     const auto b0 = static_cast<unsigned char>(s[i]);
     std::size_t len;
@@ -43,55 +44,132 @@ std::size_t utf8_length(std::string_view s, std::size_t i, char32_t& cp) {
     return len;
 }
 
-void append_unsigned(std::string& out, std::size_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-}
+// Writes through a raw pointer into a std::string grown ahead of need: per-character
+// push_back, with its capacity check and terminator store each time, was most of the cost.
+class json_writer {
+  public:
+    explicit json_writer(std::string& out, std::size_t expected) : out_(out) {
+        const std::size_t used = out_.size();
+        out_.resize(used + std::max<std::size_t>(expected, 256));
+        p_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    json_writer(const json_writer&) = delete;
+    json_writer& operator=(const json_writer&) = delete;
+    ~json_writer() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+
+    void ensure(std::size_t n) {
+        if (static_cast<std::size_t>(end_ - p_) >= n) return;
+        const auto used = static_cast<std::size_t>(p_ - out_.data());
+        out_.resize(std::max(out_.size() * 2, used + n));
+        p_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    void put(char c) {
+        ensure(1);
+        *p_++ = c;
+    }
+    void put(std::string_view s) {
+        ensure(s.size());
+        std::memcpy(p_, s.data(), s.size());
+        p_ += s.size();
+    }
+    void put_unsigned(std::size_t v) {
+        ensure(24);
+        p_ = std::to_chars(p_, end_, v).ptr;
+    }
+
+    void put_string(std::string_view s) {
+        // Worst case every byte becomes \u00XX; one check then no checks per byte.
+        ensure(s.size() * 6 + 2);
+        char* p = p_;
+        *p++ = '"';
+        for (std::size_t i = 0; i < s.size();) {
+            const auto b = static_cast<unsigned char>(s[i]);
+            const std::uint8_t cls = byte_class[b];
+            if (cls == 0) {
+                *p++ = static_cast<char>(b);
+                ++i;
+                continue;
+            }
+            if (cls == 1) {
+                *p++ = '\\';
+                switch (b) {
+                    case '"':
+                        *p++ = '"';
+                        break;
+                    case '\\':
+                        *p++ = '\\';
+                        break;
+                    case '\n':
+                        *p++ = 'n';
+                        break;
+                    case '\r':
+                        *p++ = 'r';
+                        break;
+                    case '\t':
+                        *p++ = 't';
+                        break;
+                    case '\b':
+                        *p++ = 'b';
+                        break;
+                    case '\f':
+                        *p++ = 'f';
+                        break;
+                    default:
+                        *p++ = 'u';
+                        *p++ = '0';
+                        *p++ = '0';
+                        *p++ = hex_digits[b >> 4];
+                        *p++ = hex_digits[b & 0xF];
+                }
+                ++i;
+                continue;
+            }
+            char32_t cp;
+            const std::size_t len = utf8_length(s, i, cp);
+            if (len == 0) {  // not UTF-8: U+FFFD, 3 bytes for 1, within the 6 reserved
+                *p++ = '\xEF';
+                *p++ = '\xBF';
+                *p++ = '\xBD';
+                ++i;
+            } else if (cp == 0x2028 || cp == 0x2029) {  // 6 bytes for 3
+                std::memcpy(p, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+                p += 6;
+                i += len;
+            } else {
+                std::memcpy(p, s.data() + i, len);
+                p += len;
+                i += len;
+            }
+        }
+        *p++ = '"';
+        p_ = p;
+    }
+
+  private:
+    std::string& out_;
+    char* p_;
+    char* end_;
+};
+
+// One cell of the page, gathered before writing.
+struct cell {
+    enum kind_t : std::uint8_t { null, text, raw } kind = null;
+    std::uint32_t size = 0;
+    union {
+        inventory_snapshot::value_id id;  // text, while gathering
+        std::uint32_t offset;             // raw: into the scratch text
+    };
+    const char* data = nullptr;  // text, already JSON
+    cell() : id(0) {}
+};
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    std::size_t i = 0;
-    while (i < s.size()) {
-        std::size_t run = i;
-        while (run < s.size() && byte_class[static_cast<unsigned char>(s[run])] == 0) ++run;
-        out.append(s.data() + i, run - i);
-        i = run;
-        if (i == s.size()) break;
-        const auto b = static_cast<unsigned char>(s[i]);
-        if (byte_class[b] == 1) {
-            switch (b) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default: {
-                const char esc[6] = {'\\', 'u', '0', '0', hex_digits[b >> 4], hex_digits[b & 0xF]};
-                out.append(esc, 6);
-            }
-            }
-            ++i;
-            continue;
-        }
-        char32_t cp;
-        const std::size_t len = utf8_length(s, i, cp);
-        if (len == 0) {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        } else if (cp == 0x2028 || cp == 0x2029) {
-            out += cp == 0x2028 ? "\\u2028" : "\\u2029";
-            i += len;
-        } else {
-            out.append(s.data() + i, len);
-            i += len;
-        }
-    }
-    out.push_back('"');
+void append_json_string(std::string& out, std::string_view text) {
+    json_writer w(out, text.size() * 6 + 2);
+    w.put_string(text);
 }
 
 void append_utc_timestamp(std::string& out, std::chrono::system_clock::time_point when) {
@@ -101,9 +179,10 @@ void append_utc_timestamp(std::string& out, std::chrono::system_clock::time_poin
     const auto in_day = static_cast<int>(secs - std::int64_t{days} * 86400);
     append_iso_date(out, days);
     const int h = in_day / 3600, m = in_day / 60 % 60, s = in_day % 60;
-    const char t[10] = {'T', static_cast<char>('0' + h / 10), static_cast<char>('0' + h % 10), ':',
-                        static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), ':',
-                        static_cast<char>('0' + s / 10), static_cast<char>('0' + s % 10), 'Z'};
+    const char t[10] = {'T', static_cast<char>('0' + h / 10), static_cast<char>('0' + h % 10),
+                        ':', static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10),
+                        ':', static_cast<char>('0' + s / 10), static_cast<char>('0' + s % 10),
+                        'Z'};
     out.append(t, 10);
 }
 
@@ -114,80 +193,139 @@ std::string inventory_json(const inventory_snapshot& snapshot, const query_resul
     for (const auto& ci : columns)
         if (snapshot.has_column(ci.id)) present[ncols++] = ci.id;
 
-    std::size_t facet_entries = 0;
-    for (const auto& f : result.facets) facet_entries += f.size();
-    std::string out;
-    // A generous guess so that the common response is written without reallocating.
-    out.reserve(512 + result.rows.size() * (ncols * 14 + 4) + facet_entries * 16);
-
-    out += "{\"columns\":[";
-    for (std::size_t k = 0; k < ncols; ++k) {
-        if (k) out.push_back(',');
-        out.push_back('"');
-        out += info(present[k]).name;
-        out.push_back('"');
+    // Text comes from the snapshot already rendered as JSON (rendered once per snapshot and
+    // column), so cells and facets are copies. An unfiltered facet holds every non-empty value:
+    // that whole array is one copy.
+    std::array<bool, facet_columns.size()> facet_is_all{};
+    std::size_t facet_bytes = 0;
+    for (std::size_t k = 0; k < facet_columns.size(); ++k) {
+        const column c = facet_columns[k];
+        facet_is_all[k] = snapshot.has_column(c) && result.facets[k].size() == snapshot.empty_id(c);
+        facet_bytes +=
+            facet_is_all[k] ? snapshot.all_values_json(c).size() : result.facets[k].size() * 16;
     }
-    out += "],\"rows\":[";
-    for (std::size_t n = 0; n < result.rows.size(); ++n) {
-        const auto row = result.rows[n];
-        out += n ? ",[" : "[";
+
+    std::string out;
+    {
+        json_writer w(out, 512 + result.rows.size() * (ncols * 14 + 4) + facet_bytes);
+        w.put("{\"columns\":[");
         for (std::size_t k = 0; k < ncols; ++k) {
-            if (k) out.push_back(',');
+            if (k) w.put(',');
+            w.put('"');
+            w.put(info(present[k]).name);
+            w.put('"');
+        }
+        w.put("],\"rows\":[");
+        // Gather every cell column by column first, then write row by row. The page's rows are
+        // scattered over the snapshot, so each cell is a cache miss; loads that do not depend on
+        // each other let the processor wait for many misses at once instead of one at a time.
+        const std::size_t nrows = result.rows.size();
+        std::vector<cell> cells(nrows * ncols);
+        std::string scratch;  // numbers and dates, rendered; cells point in by offset
+        scratch.reserve(nrows * 40);
+        std::vector<std::optional<double>> numbers(nrows);
+        std::vector<std::optional<std::int32_t>> dates(nrows);
+        for (std::size_t k = 0; k < ncols; ++k) {
             const column c = present[k];
             switch (info(c).kind) {
-            case column_kind::text: {
-                const auto id = snapshot.id_at(row, c);
-                if (id == snapshot.null_id(c))
-                    out += "null";
-                else
-                    append_json_string(out, snapshot.value(c, id));
-                break;
-            }
-            case column_kind::number: {
-                const auto v = snapshot.number(row, c);
-                if (v && std::isfinite(*v))
-                    append_number(out, *v);
-                else
-                    out += "null";
-                break;
-            }
-            case column_kind::date: {
-                if (const auto d = snapshot.date(row, c)) {
-                    out.push_back('"');
-                    append_iso_date(out, *d);
-                    out.push_back('"');
-                } else {
-                    out += "null";
+                case column_kind::text: {
+                    const auto null = snapshot.null_id(c);
+                    for (std::size_t n = 0; n < nrows; ++n) {
+                        const auto id = snapshot.id_at(result.rows[n], c);
+                        cells[n * ncols + k].kind = id == null ? cell::null : cell::text;
+                        cells[n * ncols + k].id = id;
+                    }
+                    for (std::size_t n = 0; n < nrows; ++n) {
+                        auto& x = cells[n * ncols + k];
+                        if (x.kind == cell::null) continue;
+                        const auto v = snapshot.value_json(c, x.id);
+                        __builtin_prefetch(v.data());
+                        x.data = v.data();
+                        x.size = static_cast<std::uint32_t>(v.size());
+                    }
+                    break;
                 }
-                break;
-            }
+                case column_kind::number:
+                    for (std::size_t n = 0; n < nrows; ++n)
+                        numbers[n] = snapshot.number(result.rows[n], c);
+                    for (std::size_t n = 0; n < nrows; ++n) {
+                        auto& x = cells[n * ncols + k];
+                        const auto v = numbers[n];
+                        if (!v || !std::isfinite(*v)) continue;
+                        x.kind = cell::raw;
+                        x.offset = static_cast<std::uint32_t>(scratch.size());
+                        append_number(scratch, *v);
+                        x.size = static_cast<std::uint32_t>(scratch.size() - x.offset);
+                    }
+                    break;
+                case column_kind::date:
+                    for (std::size_t n = 0; n < nrows; ++n)
+                        dates[n] = snapshot.date(result.rows[n], c);
+                    for (std::size_t n = 0; n < nrows; ++n) {
+                        auto& x = cells[n * ncols + k];
+                        const auto d = dates[n];
+                        if (!d) continue;
+                        x.kind = cell::raw;
+                        x.offset = static_cast<std::uint32_t>(scratch.size());
+                        scratch.push_back('"');
+                        append_iso_date(scratch, *d);
+                        scratch.push_back('"');
+                        x.size = static_cast<std::uint32_t>(scratch.size() - x.offset);
+                    }
+                    break;
             }
         }
-        out.push_back(']');
-    }
-    out += "],\"total\":";
-    append_unsigned(out, result.total);
-    out += ",\"page\":";
-    append_unsigned(out, query.page);
-    out += ",\"per_page\":";
-    append_unsigned(out, query.per_page);
-    out += ",\"facets\":{";
-    for (std::size_t k = 0; k < facet_columns.size(); ++k) {
-        if (k) out.push_back(',');
-        out.push_back('"');
-        out += info(facet_columns[k]).name;
-        out += "\":[";
-        const auto& ids = result.facets[k];
-        for (std::size_t n = 0; n < ids.size(); ++n) {
-            if (n) out.push_back(',');
-            append_json_string(out, snapshot.value(facet_columns[k], ids[n]));
+        for (std::size_t n = 0; n < nrows; ++n) {
+            w.put(n ? ",[" : "[");
+            for (std::size_t k = 0; k < ncols; ++k) {
+                if (k) w.put(',');
+                const auto& x = cells[n * ncols + k];
+                switch (x.kind) {
+                    case cell::null:
+                        w.put("null");
+                        break;
+                    case cell::text:
+                        w.put({x.data, x.size});
+                        break;
+                    case cell::raw:
+                        w.put({scratch.data() + x.offset, x.size});
+                        break;
+                }
+            }
+            w.put(']');
         }
-        out.push_back(']');
+        w.put("],\"total\":");
+        w.put_unsigned(result.total);
+        w.put(",\"page\":");
+        w.put_unsigned(query.page);
+        w.put(",\"per_page\":");
+        w.put_unsigned(query.per_page);
+        w.put(",\"facets\":{");
+        for (std::size_t k = 0; k < facet_columns.size(); ++k) {
+            const column c = facet_columns[k];
+            if (k) w.put(',');
+            w.put('"');
+            w.put(info(c).name);
+            w.put("\":");
+            if (facet_is_all[k]) {
+                w.put(snapshot.all_values_json(c));
+                continue;
+            }
+            w.put('[');
+            const auto& ids = result.facets[k];
+            for (std::size_t n = 0; n < ids.size(); ++n) {
+                if (n) w.put(',');
+                w.put(snapshot.value_json(c, ids[n]));
+            }
+            w.put(']');
+        }
+        w.put("},\"as_of\":\"");
+        std::string when;
+        append_utc_timestamp(when, snapshot.as_of());
+        w.put(when);
+        w.put("\",\"stale\":");
+        w.put(stale ? "true}" : "false}");
     }
-    out += "},\"as_of\":\"";
-    append_utc_timestamp(out, snapshot.as_of());
-    out += "\",\"stale\":";
-    out += stale ? "true}" : "false}";
     return out;
 }
 

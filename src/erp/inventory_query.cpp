@@ -40,14 +40,17 @@ std::string sortable_names() {
 
 using parse_result = boost::system::result<inventory_query, std::string>;
 
-parse_result bad(std::string message) { return parse_result(boost::system::in_place_error, std::move(message)); }
+parse_result bad(std::string message) {
+    return parse_result(boost::system::in_place_error, std::move(message));
+}
 
 }  // namespace
 
 boost::system::result<inventory_query, std::string> parse_inventory_query(
     std::span<const std::pair<std::string, std::string>> params) {
     static constexpr std::array<std::string_view, 11> known{
-        "q", "part", "bin", "status", "lot", "warehouse", "customer", "sort", "order", "page", "per_page"};
+        "q",        "part", "bin",   "status", "lot",     "warehouse",
+        "customer", "sort", "order", "page",   "per_page"};
     std::array<bool, known.size()> seen{};
     inventory_query query;
     for (const auto& [name, raw] : params) {
@@ -81,7 +84,9 @@ boost::system::result<inventory_query, std::string> parse_inventory_query(
             query.page = *v;
         } else if (name == "per_page") {
             const auto v = positive_integer(raw, max_per_page);
-            if (!v) return bad("per_page must be a whole number from 1 to " + std::to_string(max_per_page));
+            if (!v)
+                return bad("per_page must be a whole number from 1 to " +
+                           std::to_string(max_per_page));
             query.per_page = *v;
         } else {
             std::optional<std::string>* target = name == "part"        ? &query.part
@@ -104,8 +109,12 @@ namespace {
 // and AND-ing them for the facets' "every other filter" sets costs next to nothing.
 using row_bits = std::vector<std::uint64_t>;
 
-void set_bit(row_bits& b, std::uint32_t i) { b[i / 64] |= std::uint64_t{1} << (i % 64); }
-bool test_bit(const row_bits& b, std::uint32_t i) { return (b[i / 64] >> (i % 64)) & 1; }
+void set_bit(row_bits& b, std::uint32_t i) {
+    b[i / 64] |= std::uint64_t{1} << (i % 64);
+}
+bool test_bit(const row_bits& b, std::uint32_t i) {
+    return (b[i / 64] >> (i % 64)) & 1;
+}
 
 template <class F>
 void for_each_bit(const row_bits& b, F&& f) {
@@ -115,8 +124,14 @@ void for_each_bit(const row_bits& b, F&& f) {
 }
 
 std::size_t count_bits(const row_bits& b) {
+    // Without -mpopcnt, std::popcount is a library call per word; this is inline and vectorises.
     std::size_t n = 0;
-    for (const auto w : b) n += static_cast<std::size_t>(std::popcount(w));
+    for (std::uint64_t w : b) {
+        w = w - ((w >> 1) & 0x5555555555555555ull);
+        w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+        w = (w + (w >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+        n += static_cast<std::size_t>((w * 0x0101010101010101ull) >> 56);
+    }
     return n;
 }
 
@@ -161,7 +176,8 @@ std::vector<condition> conditions_of(const inventory_snapshot& s, const inventor
                 const auto& ids = matching[k];
                 for (std::size_t r = 0; r < s.size(); ++r) {
                     const value_id id = s.id_at(static_cast<row_index>(r), col);
-                    if (id / 64 < ids.size() && test_bit(ids, id)) set_bit(c.rows, static_cast<row_index>(r));
+                    if (id / 64 < ids.size() && test_bit(ids, id))
+                        set_bit(c.rows, static_cast<row_index>(r));
                 }
             } else {
                 for_each_bit(matching[k], [&](std::uint32_t id) {
@@ -175,7 +191,8 @@ std::vector<condition> conditions_of(const inventory_snapshot& s, const inventor
 }
 
 // Rows matching every condition except those on `except`; nullopt means every row.
-std::optional<row_bits> combine(const std::vector<condition>& conditions, std::optional<column> except) {
+std::optional<row_bits> combine(const std::vector<condition>& conditions,
+                                std::optional<column> except) {
     std::optional<row_bits> out;
     for (const auto& c : conditions) {
         if (except && c.col == except) continue;
@@ -188,13 +205,27 @@ std::optional<row_bits> combine(const std::vector<condition>& conditions, std::o
     return out;
 }
 
-std::vector<value_id> facet_of(const inventory_snapshot& s, column col, const std::optional<row_bits>& rows) {
+std::vector<value_id> facet_of(const inventory_snapshot& s, column col,
+                               const std::optional<row_bits>& rows) {
     std::vector<value_id> out;
     if (!s.has_column(col)) return out;
     const value_id non_empty = s.empty_id(col);
     if (!rows) {
         out.resize(non_empty);
         for (value_id id = 0; id < non_empty; ++id) out[id] = id;
+        return out;
+    }
+    // Two ways to the same answer: look up each matching row's value, or ask each value whether
+    // one of its rows matches (stopping at the first). With many matches the second is cheaper:
+    // a value's first row is likely a match, and there are fewer values than matching rows.
+    const double matches = static_cast<double>(count_bits(*rows));
+    if (matches * matches > static_cast<double>(non_empty) * static_cast<double>(s.size())) {
+        for (value_id id = 0; id < non_empty; ++id)
+            for (const row_index r : s.rows_with(col, id))
+                if (test_bit(*rows, r)) {
+                    out.push_back(id);
+                    break;
+                }
         return out;
     }
     row_bits seen((std::size_t{s.null_id(col)} + 64) / 64, 0);
@@ -216,13 +247,15 @@ std::vector<row_index> ordered_slice(const inventory_snapshot& s, const inventor
     const auto order = s.order(by, query.descending);
     out.reserve(end - begin);
     if (!rows) {
-        out.assign(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end));
+        out.assign(order.begin() + static_cast<std::ptrdiff_t>(begin),
+                   order.begin() + static_cast<std::ptrdiff_t>(end));
         return out;
     }
     // Either walk the sort order testing each row (cost grows with how far down the order the
     // slice ends), or sort the matches' positions in that order (cost grows with the matches).
     const std::size_t n = s.size();
-    const std::size_t walk = static_cast<std::size_t>(static_cast<double>(end) * static_cast<double>(n) / static_cast<double>(total));
+    const std::size_t walk = static_cast<std::size_t>(
+        static_cast<double>(end) * static_cast<double>(n) / static_cast<double>(total));
     if (walk <= total * 6 + n / 64) {
         std::size_t seen = 0;
         for (const row_index r : order) {
@@ -263,12 +296,14 @@ query_result run_query(const inventory_snapshot& snapshot, const inventory_query
     const std::size_t per_page = std::clamp<std::size_t>(query.per_page, 1, max_per_page);
     const std::size_t page = std::max<std::size_t>(query.page, 1);
     // Saturate rather than overflow for absurd pages: they are simply past the end.
-    const std::size_t begin = page - 1 > result.total / per_page ? result.total : (page - 1) * per_page;
+    const std::size_t begin =
+        page - 1 > result.total / per_page ? result.total : (page - 1) * per_page;
     result.rows = ordered_slice(snapshot, query, rows, result.total, begin, begin + per_page);
     return result;
 }
 
-std::vector<row_index> matching_rows(const inventory_snapshot& snapshot, const inventory_query& query) {
+std::vector<row_index> matching_rows(const inventory_snapshot& snapshot,
+                                     const inventory_query& query) {
     const auto conditions = conditions_of(snapshot, query);
     const auto rows = combine(conditions, std::nullopt);
     const std::size_t total = rows ? count_bits(*rows) : snapshot.size();

@@ -40,7 +40,7 @@ boost::system::result<inventory_query, std::string> parse_inventory_query(
 inline constexpr std::array<column, 3> facet_columns{column::part, column::bin, column::status};
 
 struct query_result {
-    std::size_t total = 0;                      // rows matching every filter
+    std::size_t total = 0;                            // rows matching every filter
     std::vector<inventory_snapshot::row_index> rows;  // the requested page, in order
     // Per facet_columns[i]: dictionary ids of the non-empty values found among the rows that
     // match every other filter (q included), ascending, which is collation order.

@@ -1,5 +1,8 @@
 #include "erp/inventory_snapshot.hpp"
 
+#include "erp/inventory_json.hpp"
+
+#include <locale.h>
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -8,15 +11,12 @@
 #include <cwctype>
 #include <functional>
 #include <limits>
-#include <locale.h>
 #include <numeric>
 #include <stdexcept>
 
 namespace portal::erp {
 
 namespace {
-
-constexpr std::int32_t date_null = std::numeric_limits<std::int32_t>::max();
 
 locale_t utf8_locale() {
     // Built once: newlocale is slow, and a locale_t is safe to share between threads read-only.
@@ -74,10 +74,14 @@ void encode_utf8(std::string& out, char32_t cp) {
     }
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // A hash of a string that needs no allocation; the tables below are open-addressed over it.
-std::size_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s); }
+std::size_t hash_text(std::string_view s) {
+    return std::hash<std::string_view>{}(s);
+}
 
 std::size_t table_size_for(std::size_t entries) {
     return std::bit_ceil(std::max<std::size_t>(16, entries * 2));
@@ -177,7 +181,8 @@ int compare_natural(std::string_view la, std::string_view raw_a, std::string_vie
             j = ej;
             continue;
         }
-        if (ca != cb) return static_cast<unsigned char>(ca) < static_cast<unsigned char>(cb) ? -1 : 1;
+        if (ca != cb)
+            return static_cast<unsigned char>(ca) < static_cast<unsigned char>(cb) ? -1 : 1;
         ++i;
         ++j;
     }
@@ -250,34 +255,92 @@ void append_number(std::string& out, double value) {
 
 // ---------------------------------------------------------------------------------------------
 
+// One text column's distinct values in first-seen order and each row's index among them. The
+// values are copied into one arena and the table keeps their hashes, so that checking a row's
+// value against the table touches compact memory, not another record somewhere in the input.
+struct inventory_snapshot::distinct_values {
+    static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+    std::string arena;
+    std::vector<std::uint32_t> offsets{0};  // values.size()+1 entries into arena
+    std::vector<std::size_t> hashes;
+    std::vector<std::uint32_t> row_ids;  // none for NULL
+    std::vector<std::uint32_t> slots = std::vector<std::uint32_t>(1024, none);
+
+    explicit distinct_values(std::size_t rows) : row_ids(rows, none) {}
+
+    std::size_t size() const { return hashes.size(); }
+    std::string_view value(std::uint32_t k) const {
+        return {arena.data() + offsets[k], offsets[k + 1] - offsets[k]};
+    }
+
+    void add(std::size_t row, const std::optional<std::string>& v) {
+        if (!v) return;
+        const std::string_view s = *v;
+        const std::size_t hash = hash_text(s);
+        std::size_t mask = slots.size() - 1;
+        std::size_t h = hash & mask;
+        while (slots[h] != none && (hashes[slots[h]] != hash || value(slots[h]) != s))
+            h = (h + 1) & mask;
+        if (slots[h] != none) {
+            row_ids[row] = slots[h];
+            return;
+        }
+        const auto id = static_cast<std::uint32_t>(size());
+        if (arena.size() + s.size() >= none)
+            throw std::length_error("inventory snapshot: text column too large");
+        arena += s;
+        offsets.push_back(static_cast<std::uint32_t>(arena.size()));
+        hashes.push_back(hash);
+        row_ids[row] = id;
+        if (size() * 2 <= slots.size()) {
+            slots[h] = id;
+            return;
+        }
+        slots.assign(slots.size() * 2, none);
+        mask = slots.size() - 1;
+        for (std::uint32_t k = 0; k < size(); ++k) {
+            std::size_t g = hashes[k] & mask;
+            while (slots[g] != none) g = (g + 1) & mask;
+            slots[g] = k;
+        }
+    }
+};
+
 inventory_snapshot::inventory_snapshot(std::vector<inventory_record> records,
                                        const column_set& present, clock::time_point as_of)
     : rows_(records.size()), present_(present), as_of_(as_of) {
     if (records.size() >= std::numeric_limits<std::uint32_t>::max() / 2)
         throw std::length_error("inventory snapshot: too many rows");
+    std::vector<column> text_columns, date_columns;
+    std::array<std::unique_ptr<distinct_values>, column_count> distinct;
     for (const auto& ci : erp::columns) {
         if (!present_[index(ci.id)]) continue;
-        switch (ci.kind) {
-        case column_kind::text:
-            build_text(ci.id, records);
-            break;
-        case column_kind::number:
+        if (ci.kind == column_kind::text) {
+            text_columns.push_back(ci.id);
+            distinct[index(ci.id)] = std::make_unique<distinct_values>(rows_);
+        } else if (ci.kind == column_kind::date) {
+            date_columns.push_back(ci.id);
+            dates_[index(ci.id)].resize(rows_);
+        } else {
             on_hand_.resize(rows_);
-            for (std::size_t r = 0; r < rows_; ++r)
-                on_hand_[r] = records[r].on_hand ? *records[r].on_hand
-                                                 : std::numeric_limits<double>::quiet_NaN();
-            break;
-        case column_kind::date: {
-            auto& out = dates_[index(ci.id)];
-            out.resize(rows_);
-            for (std::size_t r = 0; r < rows_; ++r) {
-                const auto& v = records[r][ci.id];
-                const auto d = v ? parse_iso_date(*v) : std::nullopt;
-                out[r] = d ? *d : date_null;
-            }
-            break;
         }
+    }
+    // One pass over the records for every column: a record is several cache lines, and going
+    // over all of them once per column was most of the build time.
+    for (std::size_t r = 0; r < rows_; ++r) {
+        const auto& rec = records[r];
+        for (const column c : text_columns) distinct[index(c)]->add(r, rec[c]);
+        for (const column c : date_columns) {
+            const auto& v = rec[c];
+            const auto d = v ? parse_iso_date(*v) : std::nullopt;
+            dates_[index(c)][r] = d ? *d : date_null;
         }
+        if (!on_hand_.empty())
+            on_hand_[r] = rec.on_hand ? *rec.on_hand : std::numeric_limits<double>::quiet_NaN();
+    }
+    for (const column c : text_columns) {
+        build_text(c, *distinct[index(c)]);
+        distinct[index(c)].reset();
     }
 }
 
@@ -286,32 +349,12 @@ std::shared_ptr<const inventory_snapshot> inventory_snapshot::build(
     return std::make_shared<const inventory_snapshot>(std::move(records), present, as_of);
 }
 
-void inventory_snapshot::build_text(column c, std::vector<inventory_record>& records) {
+void inventory_snapshot::build_text(column c, distinct_values& values) {
     auto& col = text_[index(c)];
-    constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
-
-    // Distinct values in first-seen order (string_views into records, which outlive this).
-    std::vector<std::string_view> distinct;
-    std::vector<std::uint32_t> first_ids(rows_);
-    {
-        std::vector<std::uint32_t> slots(table_size_for(rows_), none);
-        const std::size_t mask = slots.size() - 1;
-        for (std::size_t r = 0; r < rows_; ++r) {
-            const auto& v = records[r][c];
-            if (!v) {
-                first_ids[r] = none;
-                continue;
-            }
-            const std::string_view s = *v;
-            std::size_t h = hash_text(s) & mask;
-            while (slots[h] != none && distinct[slots[h]] != s) h = (h + 1) & mask;
-            if (slots[h] == none) {
-                slots[h] = static_cast<std::uint32_t>(distinct.size());
-                distinct.push_back(s);
-            }
-            first_ids[r] = slots[h];
-        }
-    }
+    constexpr std::uint32_t none = distinct_values::none;
+    std::vector<std::string_view> distinct(values.size());
+    for (std::uint32_t k = 0; k < values.size(); ++k) distinct[k] = values.value(k);
+    const auto& first_ids = values.row_ids;
 
     std::vector<std::string> lowered(distinct.size());
     for (std::size_t k = 0; k < distinct.size(); ++k) lowered[k] = lower_case_utf8(distinct[k]);
@@ -367,10 +410,10 @@ void inventory_snapshot::build_text(column c, std::vector<inventory_record>& rec
 
     col.hash_slots.assign(table_size_for(col.size), none);
     const std::size_t mask = col.hash_slots.size() - 1;
-    for (value_id id = 0; id < col.size; ++id) {
-        std::size_t h = hash_text(value(c, id)) & mask;
+    for (std::size_t k = 0; k < distinct.size(); ++k) {
+        std::size_t h = values.hashes[k] & mask;
         while (col.hash_slots[h] != none) h = (h + 1) & mask;
-        col.hash_slots[h] = id;
+        col.hash_slots[h] = final_id[k];
     }
 }
 
@@ -382,14 +425,16 @@ std::shared_ptr<const inventory_snapshot> inventory_snapshot::merge(
     clock::time_point as_of{};
     std::size_t rows = 0;
     for (std::size_t k = 0; k < parts.size(); ++k) {
-        for (std::size_t c = 0; c < column_count; ++c) present[c] = present[c] || parts[k]->present_[c];
+        for (std::size_t c = 0; c < column_count; ++c)
+            present[c] = present[c] || parts[k]->present_[c];
         as_of = k == 0 ? parts[k]->as_of_ : std::min(as_of, parts[k]->as_of_);
         rows += parts[k]->size();
     }
     std::vector<inventory_record> records;
     records.reserve(rows);
     for (const auto& p : parts)
-        for (std::size_t r = 0; r < p->size(); ++r) records.push_back(p->record(static_cast<row_index>(r)));
+        for (std::size_t r = 0; r < p->size(); ++r)
+            records.push_back(p->record(static_cast<row_index>(r)));
     return build(std::move(records), present, as_of);
 }
 
@@ -398,12 +443,12 @@ std::shared_ptr<const inventory_snapshot> inventory_snapshot::merge(
 bool inventory_snapshot::is_null(row_index row, column c) const {
     if (!has_column(c)) return true;
     switch (info(c).kind) {
-    case column_kind::text:
-        return text_[index(c)].ids[row] == text_[index(c)].size;
-    case column_kind::number:
-        return std::isnan(on_hand_[row]);
-    case column_kind::date:
-        return dates_[index(c)][row] == date_null;
+        case column_kind::text:
+            return text_[index(c)].ids[row] == text_[index(c)].size;
+        case column_kind::number:
+            return std::isnan(on_hand_[row]);
+        case column_kind::date:
+            return dates_[index(c)][row] == date_null;
     }
     return true;
 }
@@ -416,31 +461,18 @@ std::optional<std::string_view> inventory_snapshot::text(row_index row, column c
     return value(c, id);
 }
 
-std::optional<double> inventory_snapshot::number(row_index row, column c) const {
-    if (!has_column(c) || info(c).kind != column_kind::number || std::isnan(on_hand_[row]))
-        return std::nullopt;
-    return on_hand_[row];
-}
-
-std::optional<std::int32_t> inventory_snapshot::date(row_index row, column c) const {
-    if (!has_column(c) || info(c).kind != column_kind::date) return std::nullopt;
-    const std::int32_t d = dates_[index(c)][row];
-    if (d == date_null) return std::nullopt;
-    return d;
-}
-
 void inventory_snapshot::append_cell_text(std::string& out, row_index row, column c) const {
     if (!has_column(c)) return;
     switch (info(c).kind) {
-    case column_kind::text:
-        if (const auto t = text(row, c)) out += *t;
-        break;
-    case column_kind::number:
-        if (!std::isnan(on_hand_[row])) append_number(out, on_hand_[row]);
-        break;
-    case column_kind::date:
-        if (const auto d = dates_[index(c)][row]; d != date_null) append_iso_date(out, d);
-        break;
+        case column_kind::text:
+            if (const auto t = text(row, c)) out += *t;
+            break;
+        case column_kind::number:
+            if (!std::isnan(on_hand_[row])) append_number(out, on_hand_[row]);
+            break;
+        case column_kind::date:
+            if (const auto d = dates_[index(c)][row]; d != date_null) append_iso_date(out, d);
+            break;
     }
 }
 
@@ -460,21 +492,6 @@ inventory_record inventory_snapshot::record(row_index row) const {
             r[ci.id] = cell_text(row, ci.id);
     }
     return r;
-}
-
-inventory_snapshot::value_id inventory_snapshot::dictionary_size(column c) const {
-    return text_[index(c)].size;
-}
-
-inventory_snapshot::value_id inventory_snapshot::id_at(row_index row, column c) const {
-    const auto& col = text_[index(c)];
-    return col.ids.empty() ? col.size : col.ids[row];
-}
-
-std::string_view inventory_snapshot::value(column c, value_id id) const {
-    const auto& col = text_[index(c)];
-    if (id >= col.size) return {};
-    return std::string_view(col.chars).substr(col.offsets[id], col.offsets[id + 1] - col.offsets[id]);
 }
 
 std::string_view inventory_snapshot::lower_value(column c, value_id id) const {
@@ -509,34 +526,48 @@ std::span<const inventory_snapshot::row_index> inventory_snapshot::rows_with(col
 std::uint64_t inventory_snapshot::sort_key(row_index row, column c) const {
     if (!has_column(c)) return 0;
     switch (info(c).kind) {
-    case column_kind::text:
-        return text_[index(c)].ids[row];
-    case column_kind::number:
-        return ordered_bits(on_hand_[row]);
-    case column_kind::date:
-        return static_cast<std::uint32_t>(dates_[index(c)][row]) ^ 0x80000000u;
+        case column_kind::text:
+            return text_[index(c)].ids[row];
+        case column_kind::number:
+            return ordered_bits(on_hand_[row]);
+        case column_kind::date: {
+            const std::int32_t d = dates_[index(c)][row];
+            return d == date_null ? std::numeric_limits<std::uint64_t>::max()
+                                  : std::uint64_t{static_cast<std::uint32_t>(d) ^ 0x80000000u};
+        }
     }
     return 0;
 }
 
+namespace {
+
+// Stable counting sort of positions 0..keys.size()-1 by keys[i] < range: O(n + range), against
+// O(n log n) comparisons for std::sort. Every text column (ids) and date column qualifies.
+std::vector<std::uint32_t> counting_order(const std::vector<std::uint32_t>& keys,
+                                          std::size_t range) {
+    std::vector<std::uint32_t> start(range + 1, 0);
+    for (const auto k : keys) ++start[k + 1];
+    for (std::size_t k = 1; k <= range; ++k) start[k] += start[k - 1];
+    std::vector<std::uint32_t> out(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        out[start[keys[i]]++] = static_cast<std::uint32_t>(i);
+    return out;
+}
+
+}  // namespace
+
 void inventory_snapshot::build_default_order() const {
-    struct entry {
-        std::uint64_t key;
-        row_index row;
-    };
-    std::vector<entry> entries(rows_);
-    for (std::size_t r = 0; r < rows_; ++r) {
-        const auto row = static_cast<row_index>(r);
-        entries[r] = {(std::uint64_t{id_at(row, column::part)} << 32) | id_at(row, column::lot), row};
-    }
-    std::sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) {
-        return a.key != b.key ? a.key < b.key : a.row < b.row;
-    });
+    // Least significant first: by lot, then stably by part, leaves ties in row order.
+    std::vector<std::uint32_t> keys(rows_);
+    for (std::size_t r = 0; r < rows_; ++r) keys[r] = id_at(static_cast<row_index>(r), column::lot);
+    const auto by_lot = counting_order(keys, std::size_t{null_id(column::lot)} + 1);
+    for (std::size_t k = 0; k < rows_; ++k) keys[k] = id_at(by_lot[k], column::part);
+    const auto by_part = counting_order(keys, std::size_t{null_id(column::part)} + 1);
     default_order_.resize(rows_);
     default_rank_.resize(rows_);
     for (std::size_t k = 0; k < rows_; ++k) {
-        default_order_[k] = entries[k].row;
-        default_rank_[entries[k].row] = static_cast<std::uint32_t>(k);
+        default_order_[k] = by_lot[by_part[k]];
+        default_rank_[default_order_[k]] = static_cast<std::uint32_t>(k);
     }
 }
 
@@ -549,28 +580,42 @@ const inventory_snapshot::sort_cache& inventory_snapshot::sorted(column c) const
     auto& cache = sorts_[index(c)];
     std::call_once(cache.once, [&] {
         const auto base = default_order();
-        // Sorting (key, default rank) pairs gives ties in part, lot, row order without a
-        // three-way comparator on strings.
-        struct entry {
-            std::uint64_t key;
-            std::uint32_t rank;
-        };
-        std::vector<entry> entries(rows_);
-        for (std::size_t k = 0; k < rows_; ++k) entries[k] = {sort_key(base[k], c), static_cast<std::uint32_t>(k)};
-        std::sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) {
-            return a.key != b.key ? a.key < b.key : a.rank < b.rank;
-        });
+        // keys[k] is the sort key of the k-th row in the default order, so a stable sort by key
+        // alone leaves ties in part, lot, row order.
+        std::vector<std::uint64_t> keys(rows_);
+        constexpr std::uint64_t null_key = std::numeric_limits<std::uint64_t>::max();
+        std::uint64_t low = null_key, high = 0;
+        for (std::size_t k = 0; k < rows_; ++k) {
+            keys[k] = sort_key(base[k], c);
+            if (keys[k] == null_key) continue;
+            low = std::min(low, keys[k]);
+            high = std::max(high, keys[k]);
+        }
+        if (low > high) low = high = 0;     // every key NULL
+        std::vector<std::uint32_t> by_key;  // positions in the default order
+        if (high - low <= 4 * rows_ + 1024) {
+            std::vector<std::uint32_t> small(rows_);
+            for (std::size_t k = 0; k < rows_; ++k)
+                small[k] = static_cast<std::uint32_t>(keys[k] == null_key ? high - low + 1
+                                                                          : keys[k] - low);
+            by_key = counting_order(small, static_cast<std::size_t>(high - low) + 2);
+        } else {
+            by_key.resize(rows_);
+            std::iota(by_key.begin(), by_key.end(), 0u);
+            std::stable_sort(by_key.begin(), by_key.end(),
+                             [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+        }
         cache.ascending.resize(rows_);
         cache.descending.resize(rows_);
         cache.ascending_rank.resize(rows_);
         cache.descending_rank.resize(rows_);
-        for (std::size_t k = 0; k < rows_; ++k) cache.ascending[k] = base[entries[k].rank];
+        for (std::size_t k = 0; k < rows_; ++k) cache.ascending[k] = base[by_key[k]];
         // Descending keeps the tie-break ascending: the runs of equal keys are reversed as
         // blocks, each block keeping its inner order.
         std::size_t out = 0;
         for (std::size_t end = rows_; end > 0;) {
             std::size_t begin = end - 1;
-            while (begin > 0 && entries[begin - 1].key == entries[end - 1].key) --begin;
+            while (begin > 0 && keys[by_key[begin - 1]] == keys[by_key[end - 1]]) --begin;
             for (std::size_t k = begin; k < end; ++k) cache.descending[out++] = cache.ascending[k];
             end = begin;
         }
@@ -656,7 +701,9 @@ inventory_snapshot::id_bits inventory_snapshot::values_containing(std::string_vi
     for (std::size_t c = 0; c < column_count; ++c)
         if (present_[c] && info(static_cast<column>(c)).kind == column_kind::text)
             out[c].assign((text_[c].size + 63) / 64, 0);
-    auto mark = [&](std::size_t c, value_id id) { out[c][id / 64] |= std::uint64_t{1} << (id % 64); };
+    auto mark = [&](std::size_t c, value_id id) {
+        out[c][id / 64] |= std::uint64_t{1} << (id % 64);
+    };
 
     if (needle.size() < 3) {
         // One or two bytes match most of a dictionary anyway: scanning is as good as an index.
@@ -679,7 +726,8 @@ inventory_snapshot::id_bits inventory_snapshot::values_containing(std::string_vi
         const auto it = std::lower_bound(t.keys.begin(), t.keys.end(), g);
         if (it == t.keys.end() || *it != g) return out;
         const auto k = static_cast<std::size_t>(it - t.keys.begin());
-        const std::span<const std::uint32_t> list(t.entries.data() + t.offsets[k], t.offsets[k + 1] - t.offsets[k]);
+        const std::span<const std::uint32_t> list(t.entries.data() + t.offsets[k],
+                                                  t.offsets[k + 1] - t.offsets[k]);
         if (first || list.size() < best.size()) best = list;
         first = false;
     }
@@ -694,8 +742,28 @@ inventory_snapshot::id_bits inventory_snapshot::values_containing(std::string_vi
     return out;
 }
 
+const inventory_snapshot::json_rendering& inventory_snapshot::rendered_json(column c) const {
+    auto& r = json_[index(c)];
+    std::call_once(json_once_[index(c)], [&] {
+        const value_id count = empty_id(c);
+        r.starts.reserve(std::size_t{count} + 1);
+        r.array.push_back('[');
+        for (value_id id = 0; id < count; ++id) {
+            if (id) r.array.push_back(',');
+            r.starts.push_back(static_cast<std::uint32_t>(r.array.size()));
+            append_json_string(r.array, value(c, id));
+        }
+        r.array.push_back(']');
+        // The value before each start is followed by one ',' or the closing ']'.
+        r.starts.push_back(static_cast<std::uint32_t>(r.array.size()));
+        r.array.shrink_to_fit();
+    });
+    return r;
+}
+
 void inventory_snapshot::warm_up() const {
     for (const auto& ci : erp::columns) sorted(ci.id);
+    for (const column c : facet_columns) all_values_json(c);
     std::call_once(trigram_once_, [this] { build_trigrams(); });
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,7 +21,8 @@ namespace portal::erp {
 bool is_valid_utf8(std::string_view text);
 
 // Lower-cases UTF-8 code point by code point (glibc towlower_l in C.UTF-8), so "ÄPFEL" becomes
-// "äpfel". Bytes that are not valid UTF-8 are copied unchanged. `q` matching lower-cases both sides.
+// "äpfel". Bytes that are not valid UTF-8 are copied unchanged. `q` matching lower-cases both
+// sides.
 std::string lower_case_utf8(std::string_view text);
 
 // The order a person expects for text: case-insensitive, digit runs compared as numbers ("B-2" <
@@ -40,7 +42,7 @@ void append_iso_date(std::string& out, std::int32_t days);
 void append_number(std::string& out, double value);
 
 class inventory_snapshot {
-public:
+  public:
     using clock = std::chrono::system_clock;
     using row_index = std::uint32_t;
     using value_id = std::uint32_t;
@@ -70,8 +72,16 @@ public:
     // Cell access. A NULL, an absent column or the wrong kind gives nullopt / true.
     bool is_null(row_index row, column c) const;
     std::optional<std::string_view> text(row_index row, column c) const;  // text columns
-    std::optional<double> number(row_index row, column c) const;          // on_hand
-    std::optional<std::int32_t> date(row_index row, column c) const;      // days since 1970-01-01
+    std::optional<double> number(row_index row, column c) const {         // on_hand
+        if (c != column::on_hand || on_hand_.empty() || on_hand_[row] != on_hand_[row])
+            return std::nullopt;
+        return on_hand_[row];  // (NaN, our NULL, is the only value unequal to itself)
+    }
+    std::optional<std::int32_t> date(row_index row, column c) const {  // days since 1970-01-01
+        const auto& d = dates_[index(c)];
+        if (d.empty() || d[row] == date_null) return std::nullopt;
+        return d[row];
+    }
     // Any kind as text, as an export writes it: numbers shortest, dates "YYYY-MM-DD", NULL "".
     std::string cell_text(row_index row, column c) const;
     void append_cell_text(std::string& out, row_index row, column c) const;
@@ -80,12 +90,19 @@ public:
 
     // Dictionary access for the query engine and writers. For a column that is absent or not
     // text, the dictionary is empty and every row has null_id == 0.
-    value_id dictionary_size(column c) const;
+    value_id dictionary_size(column c) const { return text_[index(c)].size; }
     value_id null_id(column c) const { return dictionary_size(c); }
     // The id of "" if some row has it, else null_id; ids below it are the non-empty values.
     value_id empty_id(column c) const { return text_[index(c)].non_empty; }
-    value_id id_at(row_index row, column c) const;  // null_id(c) for NULL
-    std::string_view value(column c, value_id id) const;
+    value_id id_at(row_index row, column c) const {  // null_id(c) for NULL
+        const auto& col = text_[index(c)];
+        return col.ids.empty() ? col.size : col.ids[row];
+    }
+    std::string_view value(column c, value_id id) const {
+        const auto& col = text_[index(c)];
+        if (id >= col.size) return {};
+        return {col.chars.data() + col.offsets[id], col.offsets[id + 1] - col.offsets[id]};
+    }
     std::string_view lower_value(column c, value_id id) const;
     std::optional<value_id> find_value(column c, std::string_view exact) const;
     std::span<const row_index> rows_with(column c, value_id id) const;  // ascending row order
@@ -102,18 +119,29 @@ public:
     using id_bits = std::array<std::vector<std::uint64_t>, column_count>;
     id_bits values_containing(std::string_view lower_needle) const;
 
-    // Computes everything that is otherwise computed on first use (sort orders, search index),
-    // so a cache can pay for it before the snapshot serves requests.
+    // Every non-empty value of a text column as a JSON array ("[\"A\",\"B\"]"), in id order,
+    // rendered on first use: an unfiltered facet, which most responses carry, is then one copy,
+    // and any other value a slice of it (value_json, quotes included; "" for the empty string).
+    std::string_view all_values_json(column c) const { return rendered_json(c).array; }
+    std::string_view value_json(column c, value_id id) const {
+        const auto& r = rendered_json(c);
+        if (id >= r.starts.size() - 1) return "\"\"";
+        return {r.array.data() + r.starts[id], r.starts[id + 1] - r.starts[id] - 1};
+    }
+
+    // Computes everything that is otherwise computed on first use (sort orders, search index,
+    // the facet columns' JSON), so a cache can pay for it before the snapshot serves requests.
     void warm_up() const;
 
-private:
+  private:
     static std::size_t index(column c) { return static_cast<std::size_t>(c); }
+    static constexpr std::int32_t date_null = std::numeric_limits<std::int32_t>::max();
 
     struct text_column {
-        std::vector<value_id> ids;            // per row
-        std::string chars;                    // dictionary values back to back
-        std::vector<std::uint32_t> offsets;   // size()+1 entries into chars
-        std::string lower_chars;              // lower-cased values back to back
+        std::vector<value_id> ids;           // per row
+        std::string chars;                   // dictionary values back to back
+        std::vector<std::uint32_t> offsets;  // size()+1 entries into chars
+        std::string lower_chars;             // lower-cased values back to back
         std::vector<std::uint32_t> lower_offsets;
         std::vector<std::uint32_t> posting_offsets;  // per id (NULL included) into posting_rows
         std::vector<row_index> posting_rows;
@@ -137,7 +165,8 @@ private:
         std::array<std::uint32_t, column_count + 1> column_base{};
     };
 
-    void build_text(column c, std::vector<inventory_record>& records);
+    struct distinct_values;
+    void build_text(column c, distinct_values& values);
     void build_default_order() const;
     const sort_cache& sorted(column c) const;
     void build_trigrams() const;
@@ -147,13 +176,21 @@ private:
     column_set present_{};
     clock::time_point as_of_;
     std::array<text_column, column_count> text_;
-    std::vector<double> on_hand_;  // NaN for NULL
+    std::vector<double> on_hand_;                                // NaN for NULL
     std::array<std::vector<std::int32_t>, column_count> dates_;  // date_null for NULL
 
     mutable std::once_flag default_once_;
     mutable std::vector<row_index> default_order_;
     mutable std::vector<std::uint32_t> default_rank_;
     mutable std::array<sort_cache, column_count> sorts_;
+    struct json_rendering {
+        std::string array;                  // "[v0,v1,...]"
+        std::vector<std::uint32_t> starts;  // where each value begins; one more for the end
+    };
+    const json_rendering& rendered_json(column c) const;
+
+    mutable std::array<std::once_flag, column_count> json_once_;
+    mutable std::array<json_rendering, column_count> json_;
     mutable std::once_flag trigram_once_;
     mutable trigram_index trigrams_;
 };

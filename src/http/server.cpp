@@ -136,7 +136,7 @@ private:
         keep_alive = keep_alive && !owner_.stopping;
         if (r.stream) return write_stream(std::move(r), keep_alive);
         auto res = std::make_shared<bhttp::response<bhttp::string_body>>(r.result, 11);
-        for (const auto& f : r.headers) res->set(f.name_string(), f.value());
+        for (const auto& f : r.headers) res->insert(f.name_string(), f.value());
         res->keep_alive(keep_alive);
         if (head) {
             res->content_length(r.body.size());
@@ -155,7 +155,7 @@ private:
     // while the socket is not written, so memory stays at one chunk per connection.
     void write_stream(response r, bool keep_alive) {
         auto header = std::make_shared<bhttp::response<bhttp::empty_body>>(r.result, 11);
-        for (const auto& f : r.headers) header->set(f.name_string(), f.value());
+        for (const auto& f : r.headers) header->insert(f.name_string(), f.value());
         header->keep_alive(keep_alive);
         header->chunked(true);
         auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*header);

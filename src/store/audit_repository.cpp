@@ -9,13 +9,14 @@ namespace {
 std::string where_clause(const audit_filter& f, bound_values& values) {
     std::string where = " WHERE 1 = 1";
     if (!f.actor.empty()) {
-        where += " AND lower(admin_username) LIKE lower(" + values.add(contains_pattern(f.actor)) + ") ESCAPE '!'";
+        where += " AND lower(admin_username) LIKE lower(" + values.add(contains_pattern(f.actor)) +
+                 ") ESCAPE '!'";
     }
     if (!f.action_type.empty()) where += " AND action_type = " + values.add(f.action_type);
     if (f.customer_id) where += " AND target_customer_id = " + values.add(*f.customer_id);
     if (!f.customer_email.empty()) {
-        where += " AND lower(target_customer_email) LIKE lower(" + values.add(contains_pattern(f.customer_email)) +
-                 ") ESCAPE '!'";
+        where += " AND lower(target_customer_email) LIKE lower(" +
+                 values.add(contains_pattern(f.customer_email)) + ") ESCAPE '!'";
     }
     if (f.from) where += " AND \"timestamp\" >= " + values.add(*f.from);
     if (f.to) where += " AND \"timestamp\" < " + values.add(*f.to);
@@ -48,7 +49,8 @@ long long audit_repository::append(const new_audit_entry& entry) {
         soci::indicator ua_ind = entry.user_agent ? soci::i_ok : soci::i_null;
 
         const std::string columns =
-            "(\"timestamp\", admin_username, action_type, target_customer_id, target_customer_email, details, "
+            "(\"timestamp\", admin_username, action_type, target_customer_id, "
+            "target_customer_email, details, "
             "ip_address, user_agent)";
         const std::string values = "(:t, :a, :k, :c, :e, :d, :ip, :ua)";
         const std::string sql =
@@ -56,9 +58,10 @@ long long audit_repository::append(const new_audit_entry& entry) {
                 ? "INSERT INTO AuditLog " + columns + " OUTPUT INSERTED.log_id VALUES " + values
                 : "INSERT INTO AuditLog " + columns + " VALUES " + values + " RETURNING log_id";
         long long id = 0;
-        s << sql, soci::use(at), soci::use(actor), soci::use(action), soci::use(customer_id, customer_ind),
-            soci::use(email, email_ind), soci::use(details, details_ind), soci::use(ip, ip_ind),
-            soci::use(ua, ua_ind), soci::into(id);
+        s << sql, soci::use(at), soci::use(actor), soci::use(action),
+            soci::use(customer_id, customer_ind), soci::use(email, email_ind),
+            soci::use(details, details_ind), soci::use(ip, ip_ind), soci::use(ua, ua_ind),
+            soci::into(id);
         return id;
     });
 }
@@ -69,12 +72,14 @@ std::vector<audit_entry> audit_repository::list(const audit_filter& filter) {
     const long long offset = static_cast<long long>(std::max(filter.page, 1) - 1) * per_page;
     bound_values values;
     std::string sql =
-        "SELECT log_id, \"timestamp\", admin_username, action_type, target_customer_id, target_customer_email, " +
+        "SELECT log_id, \"timestamp\", admin_username, action_type, target_customer_id, "
+        "target_customer_email, " +
         short_text_column(d, "details") + ", " + long_text_flag(d, "details") +
         ", ip_address, user_agent FROM AuditLog" + where_clause(filter, values) +
         " ORDER BY \"timestamp\" DESC, log_id DESC";
     if (d == dialect::mssql) {
-        sql += " OFFSET " + values.add(offset) + " ROWS FETCH NEXT " + values.add(per_page) + " ROWS ONLY";
+        sql += " OFFSET " + values.add(offset) + " ROWS FETCH NEXT " + values.add(per_page) +
+               " ROWS ONLY";
     } else {
         sql += " LIMIT " + values.add(per_page) + " OFFSET " + values.add(offset);
     }

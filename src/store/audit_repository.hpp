@@ -34,10 +34,10 @@ struct new_audit_entry {
 
 // Empty / unset fields do not filter.
 struct audit_filter {
-    std::string actor;           // case-insensitive substring of admin_username
-    std::string action_type;     // exact
+    std::string actor;        // case-insensitive substring of admin_username
+    std::string action_type;  // exact
     std::optional<int> customer_id;
-    std::string customer_email;  // case-insensitive substring of target_customer_email
+    std::string customer_email;      // case-insensitive substring of target_customer_email
     std::optional<time_point> from;  // inclusive
     std::optional<time_point> to;    // exclusive
     int page = 1;                    // from 1
@@ -45,14 +45,14 @@ struct audit_filter {
 };
 
 class audit_repository {
-public:
+  public:
     explicit audit_repository(database& db) : db_(db) {}
 
-    long long append(const new_audit_entry& entry);  // the new log_id
+    long long append(const new_audit_entry& entry);             // the new log_id
     std::vector<audit_entry> list(const audit_filter& filter);  // newest first
     long long count(const audit_filter& filter);
 
-private:
+  private:
     database& db_;
 };
 

@@ -53,7 +53,8 @@ struct customer_row {
     }
 };
 
-std::vector<customer_record> fetch_customers(soci::session& s, const std::string& sql, bound_values& values) {
+std::vector<customer_record> fetch_customers(soci::session& s, const std::string& sql,
+                                             bound_values& values) {
     customer_row row;
     soci::statement st(s);
     row.exchange(st);
@@ -76,8 +77,9 @@ std::string email_equals(dialect d, const std::string& placeholder) {
 
 bool email_taken(soci::session& s, dialect d, const std::string& email, int except_customer_id) {
     bound_values values;
-    const std::string sql = "SELECT COUNT(*) FROM Customers WHERE " + email_equals(d, values.add(email)) +
-                            " AND customer_id <> " + values.add(except_customer_id);
+    const std::string sql = "SELECT COUNT(*) FROM Customers WHERE " +
+                            email_equals(d, values.add(email)) + " AND customer_id <> " +
+                            values.add(except_customer_id);
     long long count = 0;
     soci::statement st(s);
     st.exchange(soci::into(count));
@@ -96,23 +98,34 @@ long long execute_counting(soci::statement& st) {
 
 std::string sort_expression(customer_sort sort) {
     switch (sort) {
-        case customer_sort::customer_id: return "customer_id";
-        case customer_sort::first_name: return "lower(first_name)";
-        case customer_sort::last_name: return "lower(last_name)";
-        case customer_sort::email: return "lower(email)";
-        case customer_sort::erp_customer_name: return "lower(erp_customer_name)";
-        case customer_sort::is_active: return "COALESCE(is_active, 0)";
-        case customer_sort::created_date: return "created_date";
-        case customer_sort::last_login_date: return "last_login_date";
+        case customer_sort::customer_id:
+            return "customer_id";
+        case customer_sort::first_name:
+            return "lower(first_name)";
+        case customer_sort::last_name:
+            return "lower(last_name)";
+        case customer_sort::email:
+            return "lower(email)";
+        case customer_sort::erp_customer_name:
+            return "lower(erp_customer_name)";
+        case customer_sort::is_active:
+            return "COALESCE(is_active, 0)";
+        case customer_sort::created_date:
+            return "created_date";
+        case customer_sort::last_login_date:
+            return "last_login_date";
     }
     return "customer_id";
 }
 
 std::string status_condition(status_filter status) {
     switch (status) {
-        case status_filter::active: return " AND is_active = 1";
-        case status_filter::inactive: return " AND COALESCE(is_active, 0) = 0";
-        case status_filter::all: break;
+        case status_filter::active:
+            return " AND is_active = 1";
+        case status_filter::inactive:
+            return " AND COALESCE(is_active, 0) = 0";
+        case status_filter::all:
+            break;
     }
     return {};
 }
@@ -152,16 +165,18 @@ create_result customers_repository::create(const new_customer& customer, time_po
             const std::string fields =
                 "first_name, last_name, email, password_hash, erp_customer_name, is_active, "
                 "created_date, must_reset_password";
-            const std::string list = values.add(customer.first_name) + ", " + values.add(customer.last_name) +
-                                     ", " + values.add(customer.email) + ", " + values.add(customer.password_hash) +
-                                     ", " + values.add(customer.erp_customer_name) + ", " +
-                                     values.add(customer.is_active ? 1 : 0) + ", " + values.add(now) + ", " +
-                                     values.add(customer.must_reset_password ? 1 : 0);
+            const std::string list =
+                values.add(customer.first_name) + ", " + values.add(customer.last_name) + ", " +
+                values.add(customer.email) + ", " + values.add(customer.password_hash) + ", " +
+                values.add(customer.erp_customer_name) + ", " +
+                values.add(customer.is_active ? 1 : 0) + ", " + values.add(now) + ", " +
+                values.add(customer.must_reset_password ? 1 : 0);
             // The insert itself refuses a duplicate that a concurrent transaction committed after
             // the check above, returning no row instead of failing the transaction.
             std::string sql;
             if (d == dialect::mssql) {
-                sql = "INSERT INTO Customers (" + fields + ") OUTPUT INSERTED.customer_id SELECT " + list +
+                sql = "INSERT INTO Customers (" + fields + ") OUTPUT INSERTED.customer_id SELECT " +
+                      list +
                       " WHERE NOT EXISTS (SELECT 1 FROM Customers WITH (UPDLOCK, HOLDLOCK) WHERE " +
                       email_equals(d, values.add(customer.email)) + ")";
             } else {
@@ -201,8 +216,8 @@ std::optional<customer_record> customers_repository::find_by_email(const std::st
     const dialect d = db_.sql_dialect();
     return db_.with_session([&](soci::session& s) -> std::optional<customer_record> {
         bound_values values;
-        const std::string sql = std::string("SELECT ") + customer_columns + " FROM Customers WHERE " +
-                                email_equals(d, values.add(email));
+        const std::string sql = std::string("SELECT ") + customer_columns +
+                                " FROM Customers WHERE " + email_equals(d, values.add(email));
         auto rows = fetch_customers(s, sql, values);
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
@@ -215,12 +230,14 @@ save_status customers_repository::update(int customer_id, const customer_update&
         return db_.in_transaction([&](soci::session& s) -> save_status {
             int id = customer_id;
             long long exists = 0;
-            s << "SELECT COUNT(*) FROM Customers WHERE customer_id = :id", soci::use(id), soci::into(exists);
+            s << "SELECT COUNT(*) FROM Customers WHERE customer_id = :id", soci::use(id),
+                soci::into(exists);
             if (exists == 0) return save_status::not_found;
             if (email_taken(s, d, fields.email, customer_id)) return save_status::duplicate_email;
             std::string first = fields.first_name, last = fields.last_name, email = fields.email,
                         erp = fields.erp_customer_name;
-            s << "UPDATE Customers SET first_name = :f, last_name = :l, email = :e, erp_customer_name = :n "
+            s << "UPDATE Customers SET first_name = :f, last_name = :l, email = :e, "
+                 "erp_customer_name = :n "
                  "WHERE customer_id = :id",
                 soci::use(first), soci::use(last), soci::use(email), soci::use(erp), soci::use(id);
             return save_status::saved;
@@ -235,9 +252,10 @@ bool customers_repository::set_password_hash(int customer_id, const std::string&
     return db_.in_transaction([&](soci::session& s) {
         int id = customer_id;
         std::string hash = password_hash;
-        soci::statement st = (s.prepare << "UPDATE Customers SET password_hash = :h, must_reset_password = 0 "
-                                           "WHERE customer_id = :id",
-                              soci::use(hash), soci::use(id));
+        soci::statement st =
+            (s.prepare << "UPDATE Customers SET password_hash = :h, must_reset_password = 0 "
+                          "WHERE customer_id = :id",
+             soci::use(hash), soci::use(id));
         return execute_counting(st) > 0;
     });
 }
@@ -245,8 +263,9 @@ bool customers_repository::set_password_hash(int customer_id, const std::string&
 bool customers_repository::set_must_reset_password(int customer_id, bool must_reset) {
     return db_.in_transaction([&](soci::session& s) {
         int id = customer_id, flag = must_reset ? 1 : 0;
-        soci::statement st = (s.prepare << "UPDATE Customers SET must_reset_password = :f WHERE customer_id = :id",
-                              soci::use(flag), soci::use(id));
+        soci::statement st =
+            (s.prepare << "UPDATE Customers SET must_reset_password = :f WHERE customer_id = :id",
+             soci::use(flag), soci::use(id));
         return execute_counting(st) > 0;
     });
 }
@@ -254,8 +273,9 @@ bool customers_repository::set_must_reset_password(int customer_id, bool must_re
 bool customers_repository::set_active(int customer_id, bool active) {
     return db_.in_transaction([&](soci::session& s) {
         int id = customer_id, flag = active ? 1 : 0;
-        soci::statement st = (s.prepare << "UPDATE Customers SET is_active = :f WHERE customer_id = :id",
-                              soci::use(flag), soci::use(id));
+        soci::statement st =
+            (s.prepare << "UPDATE Customers SET is_active = :f WHERE customer_id = :id",
+             soci::use(flag), soci::use(id));
         return execute_counting(st) > 0;
     });
 }
@@ -264,8 +284,9 @@ bool customers_repository::set_last_login(int customer_id, time_point when) {
     return db_.in_transaction([&](soci::session& s) {
         int id = customer_id;
         std::tm at = to_db_time(when);
-        soci::statement st = (s.prepare << "UPDATE Customers SET last_login_date = :t WHERE customer_id = :id",
-                              soci::use(at), soci::use(id));
+        soci::statement st =
+            (s.prepare << "UPDATE Customers SET last_login_date = :t WHERE customer_id = :id",
+             soci::use(at), soci::use(id));
         return execute_counting(st) > 0;
     });
 }
@@ -287,7 +308,8 @@ customer_page customers_repository::list(const customer_query& query) {
             where += " AND (";
             for (std::size_t i = 0; i < columns.size(); ++i) {
                 if (i > 0) where += " OR ";
-                where += "lower(" + columns[i] + ") LIKE lower(" + values.add(pattern) + ") ESCAPE '!'";
+                where +=
+                    "lower(" + columns[i] + ") LIKE lower(" + values.add(pattern) + ") ESCAPE '!'";
             }
             where += ")";
         }
@@ -302,14 +324,16 @@ customer_page customers_repository::list(const customer_query& query) {
     const std::string direction = query.descending ? " DESC" : " ASC";
     // NULLs (never logged in) last in either direction and on every back end; then a tiebreaker
     // on the key so pages neither repeat nor skip rows.
-    std::string order = " ORDER BY CASE WHEN " + key + " IS NULL THEN 1 ELSE 0 END, " + key + direction;
+    std::string order =
+        " ORDER BY CASE WHEN " + key + " IS NULL THEN 1 ELSE 0 END, " + key + direction;
     if (query.sort == customer_sort::last_name) order += ", lower(first_name)" + direction;
     if (query.sort != customer_sort::customer_id) order += ", customer_id" + direction;
 
     const long long offset = static_cast<long long>(page - 1) * per_page;
     std::string paging;
     if (d == dialect::mssql) {
-        paging = " OFFSET " + values.add(offset) + " ROWS FETCH NEXT " + values.add(per_page) + " ROWS ONLY";
+        paging = " OFFSET " + values.add(offset) + " ROWS FETCH NEXT " + values.add(per_page) +
+                 " ROWS ONLY";
     } else {
         paging = " LIMIT " + values.add(per_page) + " OFFSET " + values.add(offset);
     }
@@ -325,9 +349,10 @@ customer_page customers_repository::list(const customer_query& query) {
             st.define_and_bind();
             st.execute(true);
         }
-        result.rows = fetch_customers(s, std::string("SELECT ") + customer_columns + " FROM Customers" + where +
-                                             order + paging,
-                                      values);
+        result.rows = fetch_customers(
+            s,
+            std::string("SELECT ") + customer_columns + " FROM Customers" + where + order + paging,
+            values);
         return result;
     });
 }
@@ -335,7 +360,8 @@ customer_page customers_repository::list(const customer_query& query) {
 long long customers_repository::count(status_filter status) {
     return db_.with_session([&](soci::session& s) {
         long long total = 0;
-        s << "SELECT COUNT(*) FROM Customers WHERE 1 = 1" + status_condition(status), soci::into(total);
+        s << "SELECT COUNT(*) FROM Customers WHERE 1 = 1" + status_condition(status),
+            soci::into(total);
         return total;
     });
 }

@@ -81,7 +81,7 @@ struct customer_page {
 };
 
 class customers_repository {
-public:
+  public:
     explicit customers_repository(database& db) : db_(db) {}
 
     // The email is stored as given; one that exists in any letter case gives duplicate_email.
@@ -101,7 +101,7 @@ public:
     customer_page list(const customer_query& query);
     long long count(status_filter status = status_filter::all);
 
-private:
+  private:
     database& db_;
 };
 

@@ -13,12 +13,12 @@
 static_assert(SOCI_VERSION == 400003, "check this declaration against soci-postgresql.h");
 namespace soci {
 class SOCI_DECL_IMPORT postgresql_soci_error : public soci_error {
-public:
+  public:
     postgresql_soci_error(std::string const& msg, char const* sqlst);
     std::string sqlstate() const;
     error_category get_error_category() const SOCI_OVERRIDE { return cat_; }
 
-private:
+  private:
     char sqlstate_[5];
     error_category cat_;
 };
@@ -68,8 +68,8 @@ bool contains_ci(std::string_view haystack, std::string_view needle) {
     return it != haystack.end();
 }
 
-// An ODBC attribute value that could end the attribute early (`;`, braces, `=`, edge spaces) goes in
-// braces, with a `}` inside written twice. Plain values stay bare: psqlODBC does not unbrace
+// An ODBC attribute value that could end the attribute early (`;`, braces, `=`, edge spaces) goes
+// in braces, with a `}` inside written twice. Plain values stay bare: psqlODBC does not unbrace
 // numeric attributes such as PORT.
 std::string odbc_value(std::string_view value, bool always_brace = false) {
     const bool needs_braces =
@@ -130,9 +130,12 @@ bool session_lost(soci::session* s) noexcept {
 
 std::string_view to_string(dialect d) {
     switch (d) {
-        case dialect::sqlite: return "sqlite";
-        case dialect::postgresql: return "postgresql";
-        case dialect::mssql: return "mssql";
+        case dialect::sqlite:
+            return "sqlite";
+        case dialect::postgresql:
+            return "postgresql";
+        case dialect::mssql:
+            return "mssql";
     }
     return "unknown";
 }
@@ -166,15 +169,16 @@ std::string connection_string(const app::database_settings& settings) {
         return cs;
     }
     // ODBC. Microsoft's SQL Server drivers ignore PORT and want SERVER=host,port instead.
-    const bool microsoft_driver = contains_ci(settings.driver, "SQL Server") &&
-                                  !contains_ci(settings.driver, "FreeTDS");
+    const bool microsoft_driver =
+        contains_ci(settings.driver, "SQL Server") && !contains_ci(settings.driver, "FreeTDS");
     std::string cs = "DRIVER=" + odbc_value(settings.driver, true) + ";";
     if (!settings.server.empty()) {
         std::string server = settings.server;
         if (settings.port && microsoft_driver) server += "," + std::to_string(*settings.port);
         cs += "SERVER=" + odbc_value(server) + ";";
     }
-    if (settings.port && !microsoft_driver) cs += "PORT=" + odbc_value(std::to_string(*settings.port)) + ";";
+    if (settings.port && !microsoft_driver)
+        cs += "PORT=" + odbc_value(std::to_string(*settings.port)) + ";";
     cs += "DATABASE=" + odbc_value(settings.name) + ";";
     if (settings.windows_auth) {
         cs += "Trusted_Connection=yes;";
@@ -186,8 +190,8 @@ std::string connection_string(const app::database_settings& settings) {
 }
 
 std::tm to_db_time(time_point t) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(
-        std::chrono::floor<std::chrono::seconds>(t));
+    const std::time_t seconds =
+        std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t));
     std::tm out{};
     gmtime_r(&seconds, &out);
     return out;
@@ -206,28 +210,32 @@ const std::string& bound_values::next_name() {
 std::string bound_values::add(std::string value) {
     strings_.push_back(std::move(value));
     const std::string& name = next_name();
-    binders_.push_back([&v = strings_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
+    binders_.push_back(
+        [&v = strings_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
     return ":" + name;
 }
 
 std::string bound_values::add(int value) {
     ints_.push_back(value);
     const std::string& name = next_name();
-    binders_.push_back([&v = ints_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
+    binders_.push_back(
+        [&v = ints_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
     return ":" + name;
 }
 
 std::string bound_values::add(long long value) {
     longs_.push_back(value);
     const std::string& name = next_name();
-    binders_.push_back([&v = longs_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
+    binders_.push_back(
+        [&v = longs_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
     return ":" + name;
 }
 
 std::string bound_values::add(time_point value) {
     times_.push_back(to_db_time(value));
     const std::string& name = next_name();
-    binders_.push_back([&v = times_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
+    binders_.push_back(
+        [&v = times_.back(), &name](soci::statement& st) { st.exchange(soci::use(v, name)); });
     return ":" + name;
 }
 
@@ -264,27 +272,31 @@ constexpr long long text_chunk_units = 1000;
 
 std::string short_text_column(dialect d, const std::string& column) {
     if (d != dialect::mssql) return column;
-    return "CASE WHEN DATALENGTH(" + column + ") <= " + std::to_string(2 * text_chunk_units) + " THEN CAST(" +
-           column + " AS NVARCHAR(4000)) END";
+    return "CASE WHEN DATALENGTH(" + column + ") <= " + std::to_string(2 * text_chunk_units) +
+           " THEN CAST(" + column + " AS NVARCHAR(4000)) END";
 }
 
 std::string long_text_flag(dialect d, const std::string& column) {
     if (d != dialect::mssql) return "0";
-    return "CASE WHEN DATALENGTH(" + column + ") > " + std::to_string(2 * text_chunk_units) + " THEN 1 ELSE 0 END";
+    return "CASE WHEN DATALENGTH(" + column + ") > " + std::to_string(2 * text_chunk_units) +
+           " THEN 1 ELSE 0 END";
 }
 
 std::optional<std::string> read_long_text(soci::session& s, dialect d, const std::string& table,
                                           const std::string& column, const std::string& key_column,
                                           long long key) {
     const std::string length_sql =
-        d == dialect::mssql ? "SELECT DATALENGTH(" + column + ") / 2 FROM " + table + " WHERE " + key_column + " = :k"
-                            : "SELECT char_length(" + column + ") FROM " + table + " WHERE " + key_column + " = :k";
+        d == dialect::mssql
+            ? "SELECT DATALENGTH(" + column + ") / 2 FROM " + table + " WHERE " + key_column +
+                  " = :k"
+            : "SELECT char_length(" + column + ") FROM " + table + " WHERE " + key_column + " = :k";
     const std::string chunk_sql =
         d == dialect::mssql
-            ? "SELECT CAST(SUBSTRING(" + column + ", :s, :n) AS NVARCHAR(4000)) FROM " + table + " WHERE " +
-                  key_column + " = :k"
-            : "SELECT CAST(substring(" + column + ", CAST(:s AS INTEGER), CAST(:n AS INTEGER)) AS VARCHAR(4000)) FROM " + table + " WHERE " +
-                  key_column + " = :k";
+            ? "SELECT CAST(SUBSTRING(" + column + ", :s, :n) AS NVARCHAR(4000)) FROM " + table +
+                  " WHERE " + key_column + " = :k"
+            : "SELECT CAST(substring(" + column +
+                  ", CAST(:s AS INTEGER), CAST(:n AS INTEGER)) AS VARCHAR(4000)) FROM " + table +
+                  " WHERE " + key_column + " = :k";
     long long length = 0;
     soci::indicator length_ind = soci::i_null;
     s << length_sql, soci::use(key), soci::into(length, length_ind);
@@ -294,7 +306,8 @@ std::optional<std::string> read_long_text(soci::session& s, dialect d, const std
     for (long long start = 1; start <= length; start += text_chunk_units) {
         std::string chunk;
         soci::indicator chunk_ind = soci::i_null;
-        s << chunk_sql, soci::use(start), soci::use(chunk_units), soci::use(key), soci::into(chunk, chunk_ind);
+        s << chunk_sql, soci::use(start), soci::use(chunk_units), soci::use(key),
+            soci::into(chunk, chunk_ind);
         if (!s.got_data() || chunk_ind != soci::i_ok) break;
         out += chunk;
     }
@@ -336,16 +349,22 @@ bool is_connection_error(const soci::soci_error& e) {
     return false;
 }
 
+namespace {
+
+std::size_t effective_pool_size(const app::database_settings& settings, std::size_t requested) {
+    // Every connection to ":memory:" (or "") would be a separate, empty database.
+    if (settings.is_sqlite() && (settings.name.empty() || settings.name == ":memory:")) return 1;
+    return std::max<std::size_t>(1, requested);
+}
+
+}  // namespace
+
 database::database(const app::database_settings& settings, std::size_t pool_size)
     : settings_(settings),
       dialect_(dialect_for(settings)),
-      size_(std::max<std::size_t>(1, pool_size)),
-      pool_((settings.is_sqlite() && (settings.name.empty() || settings.name == ":memory:"))
-                ? 1  // each connection to :memory: would be a separate, empty database
-                : std::max<std::size_t>(1, pool_size)) {
-    if (settings.is_sqlite() && (settings.name.empty() || settings.name == ":memory:")) size_ = 1;
-    opened_.assign(size_, 0);
-
+      size_(effective_pool_size(settings, pool_size)),
+      pool_(size_),
+      opened_(size_, 0) {
     if (settings_.is_sqlite()) {
         description_ = "sqlite " + settings_.name;
         const std::filesystem::path file(settings_.name);
@@ -358,9 +377,10 @@ database::database(const app::database_settings& settings, std::size_t pool_size
             }
         }
     } else {
-        description_ = std::string(to_string(dialect_)) + (via_odbc() ? " via ODBC (" + settings_.driver + ")" : "") +
-                       " " + settings_.server + (settings_.port ? ":" + std::to_string(*settings_.port) : "") +
-                       "/" + settings_.name;
+        description_ =
+            std::string(to_string(dialect_)) +
+            (via_odbc() ? " via ODBC (" + settings_.driver + ")" : "") + " " + settings_.server +
+            (settings_.port ? ":" + std::to_string(*settings_.port) : "") + "/" + settings_.name;
     }
     connect_string_ = connection_string(settings_);
 }
@@ -368,7 +388,10 @@ database::database(const app::database_settings& settings, std::size_t pool_size
 database::~database() = default;
 
 database::lease::lease(lease&& other) noexcept
-    : owner_(other.owner_), session_(other.session_), position_(other.position_), owned_(other.owned_) {
+    : owner_(other.owner_),
+      session_(other.session_),
+      position_(other.position_),
+      owned_(other.owned_) {
     other.owned_ = false;
     other.owner_ = nullptr;
 }
@@ -377,7 +400,9 @@ database::lease::~lease() {
     if (owned_ && owner_ != nullptr) owner_->give_back(position_);
 }
 
-bool database::in_ambient_transaction() const noexcept { return ambient_session_for(this) != nullptr; }
+bool database::in_ambient_transaction() const noexcept {
+    return ambient_session_for(this) != nullptr;
+}
 
 database::lease database::session() {
     if (soci::session* s = ambient_session_for(this)) return lease(this, s, 0, false);
@@ -397,13 +422,19 @@ database::lease database::session() {
     return l;
 }
 
-void database::give_back(std::size_t position) noexcept { pool_.give_back(position); }
+void database::give_back(std::size_t position) noexcept {
+    pool_.give_back(position);
+}
 
 void database::open_slot(std::size_t position) {
     soci::session& s = pool_.at(position);
     opened_[position] = 0;
     try {
         s.close();
+    } catch (...) {
+        // Disconnecting a connection the server already dropped may report an error; it is gone.
+    }
+    try {
         if (settings_.is_sqlite()) {
             s.open(soci::sqlite3, connect_string_);
         } else if (settings_.is_postgresql()) {

@@ -1,4 +1,4 @@
-// The local store's connections: a SOCI pool opened from DB_* settings, leases, transactions with retry.
+// The local store's connections: a SOCI pool from DB_* settings, leases, retried transactions.
 #pragma once
 
 #include "app/config.hpp"
@@ -37,7 +37,8 @@ struct store_unavailable : std::runtime_error {
 // What SOCI is handed to connect. It holds the password: never log it.
 std::string connection_string(const app::database_settings& settings);
 
-// Error classification across back ends (SQLSTATE for PostgreSQL and ODBC, result codes for SQLite).
+// Error classification across back ends (SQLSTATE for PostgreSQL and ODBC, result codes for
+// SQLite).
 bool is_retryable(const soci::soci_error& e);  // serialization failure, deadlock, busy
 bool is_unique_violation(const soci::soci_error& e);
 bool is_connection_error(const soci::soci_error& e);
@@ -52,7 +53,7 @@ time_point from_db_time(const std::tm& t);
 // Values for a statement whose text is assembled at run time (optional filters, paging): each
 // value gets its own placeholder name and lives here until the statement has run.
 class bound_values {
-public:
+  public:
     bound_values() = default;
     bound_values(const bound_values&) = delete;  // the binders point into this object
     bound_values& operator=(const bound_values&) = delete;
@@ -64,7 +65,7 @@ public:
     // Exchanges every value, by name, with `st` (whose text must use all of them).
     void bind(soci::statement& st);
 
-private:
+  private:
     const std::string& next_name();
 
     std::deque<std::string> names_;
@@ -97,7 +98,7 @@ std::optional<std::string> read_long_text(soci::session& s, dialect d, const std
                                           long long key);
 
 class database {
-public:
+  public:
     explicit database(const app::database_settings& settings, std::size_t pool_size = 8);
     ~database();
     database(const database&) = delete;
@@ -112,7 +113,7 @@ public:
     // A pooled session for the lifetime of the lease. Inside in_transaction on the same thread
     // it is the transaction's session, so repository calls made there join the transaction.
     class lease {
-    public:
+      public:
         lease(lease&& other) noexcept;
         lease& operator=(lease&&) = delete;
         ~lease();
@@ -121,7 +122,7 @@ public:
         soci::session& operator*() const noexcept { return *session_; }
         soci::session* operator->() const noexcept { return session_; }
 
-    private:
+      private:
         friend class database;
         lease(database* owner, soci::session* s, std::size_t position, bool owned) noexcept
             : owner_(owner), session_(s), position_(position), owned_(owned) {}
@@ -152,7 +153,7 @@ public:
     // Readiness: a connection answers `SELECT 1`. Never throws.
     bool ping() noexcept;
 
-private:
+  private:
     void run(const std::function<void(soci::session&)>& fn);
     void run_transaction(const std::function<void(soci::session&)>& fn);
 

@@ -22,13 +22,14 @@ std::string_view to_string(attempt_scope scope) {
     return scope == attempt_scope::account ? "account" : "address";
 }
 
-void login_attempts_repository::record(attempt_scope scope, const std::string& subject, bool succeeded,
-                                       time_point at) {
+void login_attempts_repository::record(attempt_scope scope, const std::string& subject,
+                                       bool succeeded, time_point at) {
     db_.in_transaction([&](soci::session& s) {
         std::string scope_text(to_string(scope)), who = lowered(subject);
         std::tm when = to_db_time(at);
         int ok = succeeded ? 1 : 0;
-        s << "INSERT INTO LoginAttempts (scope, subject, attempted_at, succeeded) VALUES (:s, :w, :t, :ok)",
+        s << "INSERT INTO LoginAttempts (scope, subject, attempted_at, succeeded) VALUES (:s, :w, "
+             ":t, :ok)",
             soci::use(scope_text), soci::use(who), soci::use(when), soci::use(ok);
     });
 }
@@ -39,7 +40,8 @@ int login_attempts_repository::count_failures_since(attempt_scope scope, const s
         std::string scope_text(to_string(scope)), who = lowered(subject);
         std::tm from = to_db_time(since);
         long long n = 0;
-        s << "SELECT COUNT(*) FROM LoginAttempts WHERE scope = :s AND subject = :w AND attempted_at >= :t "
+        s << "SELECT COUNT(*) FROM LoginAttempts WHERE scope = :s AND subject = :w AND "
+             "attempted_at >= :t "
              "AND succeeded = 0",
             soci::use(scope_text), soci::use(who), soci::use(from), soci::into(n);
         return static_cast<int>(n);
@@ -50,7 +52,8 @@ int login_attempts_repository::clear_failures(attempt_scope scope, const std::st
     return db_.in_transaction([&](soci::session& s) {
         std::string scope_text(to_string(scope)), who = lowered(subject);
         soci::statement st =
-            (s.prepare << "DELETE FROM LoginAttempts WHERE scope = :s AND subject = :w AND succeeded = 0",
+            (s.prepare
+                 << "DELETE FROM LoginAttempts WHERE scope = :s AND subject = :w AND succeeded = 0",
              soci::use(scope_text), soci::use(who));
         st.execute(true);
         return static_cast<int>(st.get_affected_rows());

@@ -1,4 +1,4 @@
-// Login attempts per account and per client address, kept in the store so throttling holds across instances.
+// Login attempts per account and per address, stored so throttling holds across instances.
 #pragma once
 
 #include "store/database.hpp"
@@ -13,7 +13,7 @@ enum class attempt_scope { account, address };
 std::string_view to_string(attempt_scope scope);  // "account" | "address"
 
 class login_attempts_repository {
-public:
+  public:
     explicit login_attempts_repository(database& db) : db_(db) {}
 
     // `subject` is an email or a client address; it is stored lower-cased.
@@ -28,7 +28,7 @@ public:
     // Housekeeping: drops attempts older than `before`. Returns how many.
     int delete_older_than(time_point before);
 
-private:
+  private:
     database& db_;
 };
 

@@ -16,10 +16,10 @@ struct migration {
 
 // Everything dialect-specific the migrator runs. All T-SQL lives here.
 struct dialect_schema {
-    std::string lock;                  // serialises migrators (empty: BEGIN IMMEDIATE does it)
-    std::string create_version_table;  // idempotent
-    std::string version_table_exists;  // SELECT yielding one integer, 0 or 1
-    std::vector<migration> migrations; // ascending versions
+    std::string lock;                   // serialises migrators (empty: BEGIN IMMEDIATE does it)
+    std::string create_version_table;   // idempotent
+    std::string version_table_exists;   // SELECT yielding one integer, 0 or 1
+    std::vector<migration> migrations;  // ascending versions
 };
 
 const dialect_schema& schema_for(dialect d);

@@ -12,7 +12,8 @@ std::string text_or_empty(const std::string& value, soci::indicator ind) {
 
 std::chrono::seconds backoff_after(int attempts) {
     const int doublings = std::clamp(attempts - 1, 0, 6);
-    return std::min<std::chrono::seconds>(std::chrono::minutes(1) * (1 << doublings), std::chrono::hours(1));
+    return std::min<std::chrono::seconds>(std::chrono::minutes(1) * (1 << doublings),
+                                          std::chrono::hours(1));
 }
 
 }  // namespace
@@ -20,25 +21,31 @@ std::chrono::seconds backoff_after(int attempts) {
 long long outbox_repository::enqueue(const outbound_mail& mail, time_point now) {
     const dialect d = db_.sql_dialect();
     return db_.in_transaction([&](soci::session& s) {
-        std::string recipient = truncate_text(mail.recipient, 255), subject = truncate_text(mail.subject, 500);
-        std::string bcc = truncate_text(mail.bcc, 1000), text = mail.text_body, html = mail.html_body;
+        std::string recipient = truncate_text(mail.recipient, 255),
+                    subject = truncate_text(mail.subject, 500);
+        std::string bcc = truncate_text(mail.bcc, 1000), text = mail.text_body,
+                    html = mail.html_body;
         soci::indicator bcc_ind = bcc.empty() ? soci::i_null : soci::i_ok;
         soci::indicator html_ind = html.empty() ? soci::i_null : soci::i_ok;
         std::tm created = to_db_time(now), due = created;
         const std::string columns =
-            "(recipient, bcc, subject, text_body, html_body, created_at, attempts, next_attempt_at)";
+            "(recipient, bcc, subject, text_body, html_body, created_at, attempts, "
+            "next_attempt_at)";
         const std::string values = "(:r, :b, :s, :t, :h, :c, 0, :n)";
-        const std::string sql = d == dialect::mssql
-                                    ? "INSERT INTO MailOutbox " + columns + " OUTPUT INSERTED.id VALUES " + values
-                                    : "INSERT INTO MailOutbox " + columns + " VALUES " + values + " RETURNING id";
+        const std::string sql =
+            d == dialect::mssql
+                ? "INSERT INTO MailOutbox " + columns + " OUTPUT INSERTED.id VALUES " + values
+                : "INSERT INTO MailOutbox " + columns + " VALUES " + values + " RETURNING id";
         long long id = 0;
-        s << sql, soci::use(recipient), soci::use(bcc, bcc_ind), soci::use(subject), soci::use(text),
-            soci::use(html, html_ind), soci::use(created), soci::use(due), soci::into(id);
+        s << sql, soci::use(recipient), soci::use(bcc, bcc_ind), soci::use(subject),
+            soci::use(text), soci::use(html, html_ind), soci::use(created), soci::use(due),
+            soci::into(id);
         return id;
     });
 }
 
-std::vector<outbox_message> outbox_repository::claim_due(time_point now, int limit, std::chrono::seconds lease) {
+std::vector<outbox_message> outbox_repository::claim_due(time_point now, int limit,
+                                                         std::chrono::seconds lease) {
     const dialect d = db_.sql_dialect();
     const int batch = std::clamp(limit, 1, 1000);
     return db_.in_transaction([&](soci::session& s) {
@@ -48,13 +55,13 @@ std::vector<outbox_message> outbox_repository::claim_due(time_point now, int lim
         std::vector<long long> candidates;
         {
             bound_values values;
-            const std::string due = " FROM MailOutbox WHERE sent_at IS NULL AND next_attempt_at <= " +
-                                    values.add(now) + " AND attempts < " + values.add(max_attempts) +
-                                    " ORDER BY next_attempt_at, id";
-            const std::string sql =
-                d == dialect::mssql
-                    ? "SELECT id" + due + " OFFSET 0 ROWS FETCH NEXT " + values.add(batch) + " ROWS ONLY"
-                    : "SELECT id" + due + " LIMIT " + values.add(batch);
+            const std::string due =
+                " FROM MailOutbox WHERE sent_at IS NULL AND next_attempt_at <= " + values.add(now) +
+                " AND attempts < " + values.add(max_attempts) + " ORDER BY next_attempt_at, id";
+            const std::string sql = d == dialect::mssql
+                                        ? "SELECT id" + due + " OFFSET 0 ROWS FETCH NEXT " +
+                                              values.add(batch) + " ROWS ONLY"
+                                        : "SELECT id" + due + " LIMIT " + values.add(batch);
             long long id = 0;
             soci::statement st(s);
             st.exchange(soci::into(id));
@@ -88,18 +95,24 @@ std::vector<outbox_message> outbox_repository::claim_due(time_point now, int lim
             std::tm created{}, next{}, sent{};
             soci::indicator bcc_ind{}, text_ind{}, html_ind{}, error_ind{}, sent_ind{};
             s << "SELECT id, recipient, bcc, subject, " + short_text_column(d, "text_body") + ", " +
-                     long_text_flag(d, "text_body") + ", " + short_text_column(d, "html_body") + ", " +
-                     long_text_flag(d, "html_body") +
-                     ", created_at, attempts, next_attempt_at, sent_at, last_error FROM MailOutbox WHERE id = :id",
+                     long_text_flag(d, "text_body") + ", " + short_text_column(d, "html_body") +
+                     ", " + long_text_flag(d, "html_body") +
+                     ", created_at, attempts, next_attempt_at, sent_at, last_error FROM MailOutbox "
+                     "WHERE id = :id",
                 soci::use(id), soci::into(m.id), soci::into(m.recipient), soci::into(bcc, bcc_ind),
-                soci::into(m.subject), soci::into(text, text_ind), soci::into(text_long), soci::into(html, html_ind),
-                soci::into(html_long), soci::into(created), soci::into(m.attempts), soci::into(next),
-                soci::into(sent, sent_ind), soci::into(error, error_ind);
+                soci::into(m.subject), soci::into(text, text_ind), soci::into(text_long),
+                soci::into(html, html_ind), soci::into(html_long), soci::into(created),
+                soci::into(m.attempts), soci::into(next), soci::into(sent, sent_ind),
+                soci::into(error, error_ind);
             m.bcc = text_or_empty(bcc, bcc_ind);
-            m.text_body = text_long != 0 ? read_long_text(s, d, "MailOutbox", "text_body", "id", id).value_or("")
-                                         : text_or_empty(text, text_ind);
-            m.html_body = html_long != 0 ? read_long_text(s, d, "MailOutbox", "html_body", "id", id).value_or("")
-                                         : text_or_empty(html, html_ind);
+            m.text_body =
+                text_long != 0
+                    ? read_long_text(s, d, "MailOutbox", "text_body", "id", id).value_or("")
+                    : text_or_empty(text, text_ind);
+            m.html_body =
+                html_long != 0
+                    ? read_long_text(s, d, "MailOutbox", "html_body", "id", id).value_or("")
+                    : text_or_empty(html, html_ind);
             m.created_at = from_db_time(created);
             m.next_attempt_at = from_db_time(next);
             if (sent_ind == soci::i_ok) m.sent_at = from_db_time(sent);
@@ -114,8 +127,10 @@ bool outbox_repository::mark_sent(long long id, time_point now) {
     return db_.in_transaction([&](soci::session& s) {
         long long message = id;
         std::tm sent = to_db_time(now);
-        soci::statement st = (s.prepare << "UPDATE MailOutbox SET sent_at = :t, attempts = attempts + 1 WHERE id = :id",
-                              soci::use(sent), soci::use(message));
+        soci::statement st =
+            (s.prepare
+                 << "UPDATE MailOutbox SET sent_at = :t, attempts = attempts + 1 WHERE id = :id",
+             soci::use(sent), soci::use(message));
         st.execute(true);
         return st.get_affected_rows() > 0;
     });
@@ -125,13 +140,14 @@ bool outbox_repository::mark_failed(long long id, const std::string& error, time
     return db_.in_transaction([&](soci::session& s) {
         long long message = id;
         int attempts = 0;
-        s << "SELECT attempts FROM MailOutbox WHERE id = :id AND sent_at IS NULL", soci::use(message),
-            soci::into(attempts);
+        s << "SELECT attempts FROM MailOutbox WHERE id = :id AND sent_at IS NULL",
+            soci::use(message), soci::into(attempts);
         if (!s.got_data()) return false;
         ++attempts;
         std::tm next = to_db_time(now + backoff_after(attempts));
         std::string text = truncate_text(error, 1000);
-        s << "UPDATE MailOutbox SET attempts = :a, next_attempt_at = :n, last_error = :e WHERE id = :id",
+        s << "UPDATE MailOutbox SET attempts = :a, next_attempt_at = :n, last_error = :e WHERE id "
+             "= :id",
             soci::use(attempts), soci::use(next), soci::use(text), soci::use(message);
         return true;
     });
@@ -141,8 +157,8 @@ long long outbox_repository::count_pending() {
     return db_.with_session([&](soci::session& s) {
         long long n = 0;
         int max_attempts = outbox_max_attempts;
-        s << "SELECT COUNT(*) FROM MailOutbox WHERE sent_at IS NULL AND attempts < :m", soci::use(max_attempts),
-            soci::into(n);
+        s << "SELECT COUNT(*) FROM MailOutbox WHERE sent_at IS NULL AND attempts < :m",
+            soci::use(max_attempts), soci::into(n);
         return n;
     });
 }
@@ -151,8 +167,8 @@ long long outbox_repository::count_failed() {
     return db_.with_session([&](soci::session& s) {
         long long n = 0;
         int max_attempts = outbox_max_attempts;
-        s << "SELECT COUNT(*) FROM MailOutbox WHERE sent_at IS NULL AND attempts >= :m", soci::use(max_attempts),
-            soci::into(n);
+        s << "SELECT COUNT(*) FROM MailOutbox WHERE sent_at IS NULL AND attempts >= :m",
+            soci::use(max_attempts), soci::into(n);
         return n;
     });
 }

@@ -1,4 +1,4 @@
-// Outgoing mail, written in the same transaction as the change that causes it and sent later with retries.
+// Outgoing mail: queued in the transaction that causes it, sent later with retries.
 #pragma once
 
 #include "store/database.hpp"
@@ -36,7 +36,7 @@ struct outbox_message {
 inline constexpr int outbox_max_attempts = 8;
 
 class outbox_repository {
-public:
+  public:
     explicit outbox_repository(database& db) : db_(db) {}
 
     long long enqueue(const outbound_mail& mail, time_point now);
@@ -54,7 +54,7 @@ public:
     long long count_pending();  // unsent and still to be tried
     long long count_failed();   // unsent and given up
 
-private:
+  private:
     database& db_;
 };
 

@@ -2,22 +2,25 @@
 
 namespace portal::store {
 
-int reset_tokens_repository::create(int customer_id, const std::string& token_hash, time_point expires,
-                                    const std::string& purpose, time_point now) {
+int reset_tokens_repository::create(int customer_id, const std::string& token_hash,
+                                    time_point expires, const std::string& purpose,
+                                    time_point now) {
     const dialect d = db_.sql_dialect();
     return db_.in_transaction([&](soci::session& s) {
         int customer = customer_id;
         std::string hash = token_hash, why = purpose;
         std::tm expiry = to_db_time(expires), created = to_db_time(now);
-        const std::string columns = "(customer_id, token_hash, expiry_date, is_used, purpose, created_at)";
+        const std::string columns =
+            "(customer_id, token_hash, expiry_date, is_used, purpose, created_at)";
         const std::string values = "(:c, :h, :x, 0, :p, :t)";
-        const std::string sql =
-            d == dialect::mssql
-                ? "INSERT INTO PasswordResetTokens " + columns + " OUTPUT INSERTED.token_id VALUES " + values
-                : "INSERT INTO PasswordResetTokens " + columns + " VALUES " + values + " RETURNING token_id";
+        const std::string sql = d == dialect::mssql
+                                    ? "INSERT INTO PasswordResetTokens " + columns +
+                                          " OUTPUT INSERTED.token_id VALUES " + values
+                                    : "INSERT INTO PasswordResetTokens " + columns + " VALUES " +
+                                          values + " RETURNING token_id";
         int id = 0;
-        s << sql, soci::use(customer), soci::use(hash), soci::use(expiry), soci::use(why), soci::use(created),
-            soci::into(id);
+        s << sql, soci::use(customer), soci::use(hash), soci::use(expiry), soci::use(why),
+            soci::use(created), soci::into(id);
         return id;
     });
 }
@@ -33,7 +36,8 @@ std::optional<reset_token_record> reset_tokens_repository::find_valid(const std:
         std::string purpose;
         soci::indicator used_ind{}, purpose_ind{}, created_ind{};
         s << "SELECT token_id, customer_id, token_hash, expiry_date, is_used, purpose, created_at "
-             "FROM PasswordResetTokens WHERE token_hash = :h AND COALESCE(is_used, 0) = 0 AND expiry_date > :now",
+             "FROM PasswordResetTokens WHERE token_hash = :h AND COALESCE(is_used, 0) = 0 AND "
+             "expiry_date > :now",
             soci::use(hash), soci::use(now_tm), soci::into(r.token_id), soci::into(r.customer_id),
             soci::into(r.token_hash), soci::into(expiry), soci::into(used, used_ind),
             soci::into(purpose, purpose_ind), soci::into(created, created_ind);
@@ -52,9 +56,11 @@ bool reset_tokens_repository::mark_used(int token_id, time_point now) {
         std::tm now_tm = to_db_time(now);
         // The condition is re-checked under the row lock the UPDATE takes, so of two concurrent
         // callers only the first changes a row; the second sees is_used = 1 and changes none.
-        soci::statement st = (s.prepare << "UPDATE PasswordResetTokens SET is_used = 1 "
-                                           "WHERE token_id = :id AND COALESCE(is_used, 0) = 0 AND expiry_date > :now",
-                              soci::use(id), soci::use(now_tm));
+        soci::statement st =
+            (s.prepare
+                 << "UPDATE PasswordResetTokens SET is_used = 1 "
+                    "WHERE token_id = :id AND COALESCE(is_used, 0) = 0 AND expiry_date > :now",
+             soci::use(id), soci::use(now_tm));
         st.execute(true);
         return st.get_affected_rows() == 1;
     });
@@ -64,9 +70,11 @@ std::optional<int> reset_tokens_repository::consume(const std::string& token_has
     return db_.in_transaction([&](soci::session& s) -> std::optional<int> {
         std::string hash = token_hash;
         std::tm now_tm = to_db_time(now);
-        soci::statement st = (s.prepare << "UPDATE PasswordResetTokens SET is_used = 1 "
-                                           "WHERE token_hash = :h AND COALESCE(is_used, 0) = 0 AND expiry_date > :now",
-                              soci::use(hash), soci::use(now_tm));
+        soci::statement st =
+            (s.prepare
+                 << "UPDATE PasswordResetTokens SET is_used = 1 "
+                    "WHERE token_hash = :h AND COALESCE(is_used, 0) = 0 AND expiry_date > :now",
+             soci::use(hash), soci::use(now_tm));
         st.execute(true);
         if (st.get_affected_rows() != 1) return std::nullopt;
         int customer_id = 0;
@@ -79,7 +87,8 @@ std::optional<int> reset_tokens_repository::consume(const std::string& token_has
 int reset_tokens_repository::delete_for_customer(int customer_id) {
     return db_.in_transaction([&](soci::session& s) {
         int id = customer_id;
-        soci::statement st = (s.prepare << "DELETE FROM PasswordResetTokens WHERE customer_id = :id", soci::use(id));
+        soci::statement st =
+            (s.prepare << "DELETE FROM PasswordResetTokens WHERE customer_id = :id", soci::use(id));
         st.execute(true);
         return static_cast<int>(st.get_affected_rows());
     });

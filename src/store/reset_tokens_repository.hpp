@@ -19,11 +19,11 @@ struct reset_token_record {
 };
 
 class reset_tokens_repository {
-public:
+  public:
     explicit reset_tokens_repository(database& db) : db_(db) {}
 
-    int create(int customer_id, const std::string& token_hash, time_point expires, const std::string& purpose,
-               time_point now);
+    int create(int customer_id, const std::string& token_hash, time_point expires,
+               const std::string& purpose, time_point now);
 
     // The unused, unexpired token with this hash.
     std::optional<reset_token_record> find_valid(const std::string& token_hash, time_point now);
@@ -37,7 +37,7 @@ public:
 
     int delete_for_customer(int customer_id);
 
-private:
+  private:
     database& db_;
 };
 

@@ -24,8 +24,8 @@ struct customer_session_row {
     std::string ip_address, user_agent, csrf_secret;
     std::string first_name, last_name, email, erp_customer_name;
     int is_active = 0, must_reset_password = 0;
-    soci::indicator created_ind{}, last_seen_ind{}, expires_ind{}, ip_ind{}, ua_ind{}, csrf_ind{}, active_ind{},
-        must_reset_ind{};
+    soci::indicator created_ind{}, last_seen_ind{}, expires_ind{}, ip_ind{}, ua_ind{}, csrf_ind{},
+        active_ind{}, must_reset_ind{};
 
     void exchange(soci::statement& st) {
         st.exchange(soci::into(session_id));
@@ -50,7 +50,8 @@ struct customer_session_row {
         r.session.customer_id = customer_id;
         if (created_ind == soci::i_ok) r.session.created_at = from_db_time(created_at);
         // Sessions the Flask portal wrote may lack last_seen: count them as seen when created.
-        r.session.last_seen = last_seen_ind == soci::i_ok ? from_db_time(last_seen) : r.session.created_at;
+        r.session.last_seen =
+            last_seen_ind == soci::i_ok ? from_db_time(last_seen) : r.session.created_at;
         if (expires_ind == soci::i_ok) r.session.expires_at = from_db_time(expires_at);
         r.session.ip_address = text_or_empty(ip_address, ip_ind);
         r.session.user_agent = text_or_empty(user_agent, ua_ind);
@@ -105,20 +106,24 @@ void sessions_repository::create_customer_session(const customer_session_record&
         std::string ip = truncate_text(session.ip_address, ip_width);
         std::string ua = truncate_text(session.user_agent, user_agent_width);
         int customer_id = session.customer_id;
-        std::tm created = to_db_time(session.created_at), seen = to_db_time(session.last_seen), expires{};
+        std::tm created = to_db_time(session.created_at), seen = to_db_time(session.last_seen),
+                expires{};
         soci::indicator expires_ind = soci::i_null;
         if (session.expires_at) {
             expires = to_db_time(*session.expires_at);
             expires_ind = soci::i_ok;
         }
-        s << "INSERT INTO ActiveSessions (session_id, customer_id, last_seen, ip_address, user_agent, created_at, "
-             "csrf_secret, expires_at) VALUES (:id, :c, :seen, :ip, :ua, :created, :csrf, :expires)",
+        s << "INSERT INTO ActiveSessions (session_id, customer_id, last_seen, ip_address, "
+             "user_agent, created_at, "
+             "csrf_secret, expires_at) VALUES (:id, :c, :seen, :ip, :ua, :created, :csrf, "
+             ":expires)",
             soci::use(id), soci::use(customer_id), soci::use(seen), soci::use(ip), soci::use(ua),
             soci::use(created), soci::use(csrf), soci::use(expires, expires_ind);
     });
 }
 
-std::optional<customer_session> sessions_repository::find_customer_session(const std::string& session_id) {
+std::optional<customer_session> sessions_repository::find_customer_session(
+    const std::string& session_id) {
     return db_.with_session([&](soci::session& s) -> std::optional<customer_session> {
         std::string id = session_id;
         customer_session_row row;
@@ -127,9 +132,12 @@ std::optional<customer_session> sessions_repository::find_customer_session(const
         st.exchange(soci::use(id));
         st.alloc();
         st.prepare(
-            "SELECT s.session_id, s.customer_id, s.created_at, s.last_seen, s.expires_at, s.ip_address, "
-            "s.user_agent, s.csrf_secret, c.first_name, c.last_name, c.email, c.erp_customer_name, c.is_active, "
-            "c.must_reset_password FROM ActiveSessions s JOIN Customers c ON c.customer_id = s.customer_id "
+            "SELECT s.session_id, s.customer_id, s.created_at, s.last_seen, s.expires_at, "
+            "s.ip_address, "
+            "s.user_agent, s.csrf_secret, c.first_name, c.last_name, c.email, c.erp_customer_name, "
+            "c.is_active, "
+            "c.must_reset_password FROM ActiveSessions s JOIN Customers c ON c.customer_id = "
+            "s.customer_id "
             "WHERE s.session_id = :id");
         st.define_and_bind();
         if (!st.execute(true)) return std::nullopt;
@@ -142,8 +150,8 @@ bool sessions_repository::touch_customer_session(const std::string& session_id, 
         std::string id = session_id;
         std::tm seen = to_db_time(now);
         soci::statement st =
-            (s.prepare << "UPDATE ActiveSessions SET last_seen = :t WHERE session_id = :id", soci::use(seen),
-             soci::use(id));
+            (s.prepare << "UPDATE ActiveSessions SET last_seen = :t WHERE session_id = :id",
+             soci::use(seen), soci::use(id));
         return affected(st) > 0;
     });
 }
@@ -151,7 +159,8 @@ bool sessions_repository::touch_customer_session(const std::string& session_id, 
 bool sessions_repository::delete_customer_session(const std::string& session_id) {
     return db_.in_transaction([&](soci::session& s) {
         std::string id = session_id;
-        soci::statement st = (s.prepare << "DELETE FROM ActiveSessions WHERE session_id = :id", soci::use(id));
+        soci::statement st =
+            (s.prepare << "DELETE FROM ActiveSessions WHERE session_id = :id", soci::use(id));
         return affected(st) > 0;
     });
 }
@@ -159,7 +168,8 @@ bool sessions_repository::delete_customer_session(const std::string& session_id)
 int sessions_repository::delete_customer_sessions(int customer_id) {
     return db_.in_transaction([&](soci::session& s) {
         int id = customer_id;
-        soci::statement st = (s.prepare << "DELETE FROM ActiveSessions WHERE customer_id = :id", soci::use(id));
+        soci::statement st =
+            (s.prepare << "DELETE FROM ActiveSessions WHERE customer_id = :id", soci::use(id));
         return static_cast<int>(affected(st));
     });
 }
@@ -170,9 +180,10 @@ int sessions_repository::delete_expired_customer_sessions(time_point now, std::c
         std::tm idle_cutoff = to_db_time(now - idle), now_tm = to_db_time(now),
                 lifetime_cutoff = to_db_time(now - lifetime);
         soci::statement st =
-            (s.prepare << "DELETE FROM ActiveSessions WHERE COALESCE(last_seen, created_at) < :idle "
-                          "OR (expires_at IS NOT NULL AND expires_at <= :now) "
-                          "OR (expires_at IS NULL AND created_at < :lifetime)",
+            (s.prepare
+                 << "DELETE FROM ActiveSessions WHERE COALESCE(last_seen, created_at) < :idle "
+                    "OR (expires_at IS NOT NULL AND expires_at <= :now) "
+                    "OR (expires_at IS NULL AND created_at < :lifetime)",
              soci::use(idle_cutoff), soci::use(now_tm), soci::use(lifetime_cutoff));
         return static_cast<int>(affected(st));
     });
@@ -184,14 +195,17 @@ std::vector<session_listing> sessions_repository::list_customer_sessions() {
         std::tm created{}, seen{};
         soci::indicator ip_ind{}, ua_ind{}, created_ind{}, seen_ind{};
         soci::statement st =
-            (s.prepare << "SELECT s.session_id, s.customer_id, c.first_name, c.last_name, c.email, s.ip_address, "
-                          "s.user_agent, s.created_at, s.last_seen FROM ActiveSessions s "
-                          "JOIN Customers c ON c.customer_id = s.customer_id "
-                          "ORDER BY CASE WHEN s.last_seen IS NULL THEN 1 ELSE 0 END, s.last_seen DESC, "
-                          "s.session_id",
+            (s.prepare
+                 << "SELECT s.session_id, s.customer_id, c.first_name, c.last_name, c.email, "
+                    "s.ip_address, "
+                    "s.user_agent, s.created_at, s.last_seen FROM ActiveSessions s "
+                    "JOIN Customers c ON c.customer_id = s.customer_id "
+                    "ORDER BY CASE WHEN s.last_seen IS NULL THEN 1 ELSE 0 END, s.last_seen DESC, "
+                    "s.session_id",
              soci::into(row.session_id), soci::into(row.customer_id), soci::into(row.first_name),
              soci::into(row.last_name), soci::into(row.email), soci::into(row.ip_address, ip_ind),
-             soci::into(row.user_agent, ua_ind), soci::into(created, created_ind), soci::into(seen, seen_ind));
+             soci::into(row.user_agent, ua_ind), soci::into(created, created_ind),
+             soci::into(seen, seen_ind));
         st.execute(false);
         std::vector<session_listing> out;
         while (st.fetch()) {
@@ -216,19 +230,22 @@ long long sessions_repository::count_customer_sessions() {
 
 void sessions_repository::create_admin_session(const admin_session_record& session) {
     db_.in_transaction([&](soci::session& s) {
-        std::string id = session.session_id, user = session.admin_username, method = session.auth_method,
-                    csrf = session.csrf_secret;
+        std::string id = session.session_id, user = session.admin_username,
+                    method = session.auth_method, csrf = session.csrf_secret;
         std::string ip = truncate_text(session.ip_address, ip_width);
         std::string ua = truncate_text(session.user_agent, user_agent_width);
         std::tm created = to_db_time(session.created_at), seen = to_db_time(session.last_seen);
-        s << "INSERT INTO AdminSessions (session_id, admin_username, auth_method, created_at, last_seen, "
-             "ip_address, user_agent, csrf_secret) VALUES (:id, :u, :m, :created, :seen, :ip, :ua, :csrf)",
-            soci::use(id), soci::use(user), soci::use(method), soci::use(created), soci::use(seen), soci::use(ip),
-            soci::use(ua), soci::use(csrf);
+        s << "INSERT INTO AdminSessions (session_id, admin_username, auth_method, created_at, "
+             "last_seen, "
+             "ip_address, user_agent, csrf_secret) VALUES (:id, :u, :m, :created, :seen, :ip, :ua, "
+             ":csrf)",
+            soci::use(id), soci::use(user), soci::use(method), soci::use(created), soci::use(seen),
+            soci::use(ip), soci::use(ua), soci::use(csrf);
     });
 }
 
-std::optional<admin_session_record> sessions_repository::find_admin_session(const std::string& session_id) {
+std::optional<admin_session_record> sessions_repository::find_admin_session(
+    const std::string& session_id) {
     return db_.with_session([&](soci::session& s) -> std::optional<admin_session_record> {
         std::string id = session_id;
         admin_session_row row;
@@ -237,7 +254,8 @@ std::optional<admin_session_record> sessions_repository::find_admin_session(cons
         st.exchange(soci::use(id));
         st.alloc();
         st.prepare(
-            "SELECT session_id, admin_username, auth_method, created_at, last_seen, ip_address, user_agent, "
+            "SELECT session_id, admin_username, auth_method, created_at, last_seen, ip_address, "
+            "user_agent, "
             "csrf_secret FROM AdminSessions WHERE session_id = :id");
         st.define_and_bind();
         if (!st.execute(true)) return std::nullopt;
@@ -250,8 +268,8 @@ bool sessions_repository::touch_admin_session(const std::string& session_id, tim
         std::string id = session_id;
         std::tm seen = to_db_time(now);
         soci::statement st =
-            (s.prepare << "UPDATE AdminSessions SET last_seen = :t WHERE session_id = :id", soci::use(seen),
-             soci::use(id));
+            (s.prepare << "UPDATE AdminSessions SET last_seen = :t WHERE session_id = :id",
+             soci::use(seen), soci::use(id));
         return affected(st) > 0;
     });
 }
@@ -259,7 +277,8 @@ bool sessions_repository::touch_admin_session(const std::string& session_id, tim
 bool sessions_repository::delete_admin_session(const std::string& session_id) {
     return db_.in_transaction([&](soci::session& s) {
         std::string id = session_id;
-        soci::statement st = (s.prepare << "DELETE FROM AdminSessions WHERE session_id = :id", soci::use(id));
+        soci::statement st =
+            (s.prepare << "DELETE FROM AdminSessions WHERE session_id = :id", soci::use(id));
         return affected(st) > 0;
     });
 }
@@ -268,8 +287,10 @@ int sessions_repository::delete_expired_admin_sessions(time_point now, std::chro
                                                        std::chrono::seconds lifetime) {
     return db_.in_transaction([&](soci::session& s) {
         std::tm idle_cutoff = to_db_time(now - idle), lifetime_cutoff = to_db_time(now - lifetime);
-        soci::statement st = (s.prepare << "DELETE FROM AdminSessions WHERE last_seen < :idle OR created_at < :lifetime",
-                              soci::use(idle_cutoff), soci::use(lifetime_cutoff));
+        soci::statement st =
+            (s.prepare
+                 << "DELETE FROM AdminSessions WHERE last_seen < :idle OR created_at < :lifetime",
+             soci::use(idle_cutoff), soci::use(lifetime_cutoff));
         return static_cast<int>(affected(st));
     });
 }

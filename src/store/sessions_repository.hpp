@@ -1,4 +1,4 @@
-// Server-side sessions: customers' in ActiveSessions (the Flask portal's table), admins' in AdminSessions.
+// Server-side sessions: customers' in the Flask portal's ActiveSessions, admins' in AdminSessions.
 #pragma once
 
 #include "store/database.hpp"
@@ -16,7 +16,8 @@ struct customer_session_record {
     int customer_id = 0;
     time_point created_at{};
     time_point last_seen{};
-    std::optional<time_point> expires_at;  // absolute expiry; NULL on sessions the Flask portal made
+    std::optional<time_point>
+        expires_at;  // absolute expiry; NULL on sessions the Flask portal made
     std::string ip_address;
     std::string user_agent;
     std::string csrf_secret;
@@ -63,7 +64,7 @@ struct admin_session_record {
 };
 
 class sessions_repository {
-public:
+  public:
     explicit sessions_repository(database& db) : db_(db) {}
 
     void create_customer_session(const customer_session_record& session);
@@ -73,7 +74,8 @@ public:
     int delete_customer_sessions(int customer_id);
     // Ends sessions idle longer than `idle`, past expires_at, or (with no expires_at) older than
     // `lifetime`. Returns how many.
-    int delete_expired_customer_sessions(time_point now, std::chrono::seconds idle, std::chrono::seconds lifetime);
+    int delete_expired_customer_sessions(time_point now, std::chrono::seconds idle,
+                                         std::chrono::seconds lifetime);
     std::vector<session_listing> list_customer_sessions();  // most recently seen first
     long long count_customer_sessions();
 
@@ -81,10 +83,11 @@ public:
     std::optional<admin_session_record> find_admin_session(const std::string& session_id);
     bool touch_admin_session(const std::string& session_id, time_point now);
     bool delete_admin_session(const std::string& session_id);
-    int delete_expired_admin_sessions(time_point now, std::chrono::seconds idle, std::chrono::seconds lifetime);
+    int delete_expired_admin_sessions(time_point now, std::chrono::seconds idle,
+                                      std::chrono::seconds lifetime);
     long long count_admin_sessions();
 
-private:
+  private:
     database& db_;
 };
 

@@ -114,6 +114,8 @@ http::response render_page(const app::services& s, http::request_context& ctx, c
         // A page may ask for extra module scripts through its own `scripts` list.
         if (const auto* scripts = data.get("scripts")) layout.set("scripts", *scripts);
         if (const auto* csrf = data.get("csrf_token"); csrf && !who) layout.set("csrf_token", *csrf);
+        // `nav` names the header link to mark as the current page.
+        if (const auto* nav = data.get("nav"); nav && nav->is_string()) layout.set("nav_" + nav->string_value(), true);
     }
     return http::html_response(code, s.templates.page(name, data, std::move(layout)));
 }

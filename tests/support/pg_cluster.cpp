@@ -68,12 +68,6 @@ command_result run(const std::vector<std::string>& argv) {
     return result;
 }
 
-std::string joined(const std::vector<std::string>& argv) {
-    std::string s;
-    for (const auto& a : argv) s += (s.empty() ? "" : " ") + a;
-    return s;
-}
-
 std::string find_bin_dir() {
     if (const char* env = std::getenv("PG_BIN_DIR"); env && *env) return env;
     std::vector<fs::path> candidates;

@@ -133,8 +133,18 @@ http::response post_change_password(app::services& s, http::request_context& ctx
     if (!customer) throw http::http_error(http::status::not_found, default_message(http::status::not_found));
     const auto current = form_value(ctx, "current_password");
     const auto password = form_value(ctx, "password");
-    if (!auth::verify_password(customer->password_hash, current))
+    // Guessing the current password from a stolen session is throttled like sign-in itself.
+    if (auto wait = s.throttle.blocked(customer->email, ctx.client_address)) {
+        auto r = change_password_page(s, ctx, throttled_message, http::status::too_many_requests);
+        r.set(http::bhttp::field::retry_after, std::to_string(wait->count()));
+        return r;
+    }
+    if (!auth::verify_password(customer->password_hash, current)) {
+        s.throttle.record_failure(customer->email, ctx.client_address);
+        record_audit(s, ctx, customer->email, "CUSTOMER_PASSWORD_CHANGE_FAILED", {customer->customer_id, customer->email},
+                     R"({"reason":"wrong current password"})");
         return change_password_page(s, ctx, "Your current password is not correct.", http::status::bad_request);
+    }
     if (password != form_value(ctx, "password_confirm"))
         return change_password_page(s, ctx, "The two new passwords do not match.", http::status::bad_request);
     if (auto problem = auth::password_problem(password, customer->email))
