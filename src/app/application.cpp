@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <random>
+#include <thread>
 
 namespace portal::app {
 
@@ -30,7 +31,8 @@ application::application(config cfg)
       snapshots_(*erp_, cfg_.erp_cache, metrics_),
       services_{cfg_, db_, templates_, assets_, metrics_, sessions_, throttle_, *erp_, snapshots_} {
     store::migrate(db_);
-    auth::dummy_hash();  // computed now, so the first refused sign-in takes as long as the others
+    // Computed early (off the start-up path) so the first refused sign-in takes as long as the others.
+    std::thread([] { auth::dummy_hash(); }).detach();
     web::add_routes(router_, services_);
     std::random_device rd;
     instance_tag_ = fmt::format("{:06x}", rd() & 0xffffff);
