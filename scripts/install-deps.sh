@@ -15,7 +15,7 @@ PACKAGES=(
   libsodium-dev libssl-dev libldap-dev libcurl4-openssl-dev zlib1g-dev
   libkainjow-mustache-dev libxlsxwriter-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql python3 python3-aiosmtpd python3-openpyxl slapd ldap-utils
+  postgresql python3 python3-aiosmtpd python3-openpyxl libreoffice-calc-nogui slapd ldap-utils
   chromium wrk curl procps
 )
 # Node.js may come from elsewhere (its own npm inside); take Debian's only when there is none.
