@@ -161,6 +161,12 @@ TEST_F(demo_inventory, deactivation_mid_session_ends_access_at_once) {
     EXPECT_EQ(c.get("/api/v1/inventory?per_page=1").status, 401) << "the session stays ended";
 }
 
+TEST_F(demo_inventory, ready_when_store_and_erp_answer) {
+    auto r = http_get(portal_->port(), "/readyz");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"status":"ready","store":true,"erp":true})");
+}
+
 TEST_F(demo_inventory, inventory_page_renders_for_a_customer) {
     auto alice = signed_in("alice@acme.example");
     auto r = alice.get("/inventory");

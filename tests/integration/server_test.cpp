@@ -118,9 +118,11 @@ TEST(server, health_readiness_and_metrics) {
     auto h = http_get(port, "/healthz");
     EXPECT_EQ(h.status, 200);
     EXPECT_EQ(h.body, R"({"status":"ok"})");
+    // No ERP is configured here (the default ODBC driver is not installed): not ready, and it says why.
     auto ready = http_get(port, "/readyz");
-    EXPECT_EQ(ready.status, 200);
+    EXPECT_EQ(ready.status, 503);
     EXPECT_NE(ready.body.find("\"store\":true"), std::string::npos);
+    EXPECT_NE(ready.body.find("\"erp\":false"), std::string::npos);
     auto m = http_get(port, "/metrics");
     EXPECT_EQ(m.status, 200);
     EXPECT_NE(m.body.find("portal_http_requests_total{route=\"/healthz\",status=\"200\"}"), std::string::npos);

@@ -1,6 +1,7 @@
 // Health, readiness, metrics and the front door.
 #include "http/client_address.hpp"
 #include "http/metrics.hpp"
+#include "erp/snapshot_cache.hpp"
 #include "store/database.hpp"
 #include "web/page.hpp"
 #include "web/routes.hpp"
@@ -26,9 +27,20 @@ void add_system_routes(http::router& r, app::services& s) {
         } catch (const std::exception& e) {
             spdlog::warn("readiness: local store: {}", e.what());
         }
-        const auto code = store_ok ? http::status::ok : http::status::service_unavailable;
-        return http::json_response(code, std::string(R"({"status":")") + (store_ok ? "ready" : "unavailable") +
-                                             R"(","store":)" + (store_ok ? "true" : "false") + "}");
+        // The ERP's customer list is cached (a minute at least), so probing readiness often does
+        // not load the ERP.
+        bool erp_ok = false;
+        try {
+            s.snapshots.customer_names();
+            erp_ok = true;
+        } catch (const std::exception& e) {
+            spdlog::warn("readiness: ERP: {}", e.what());
+        }
+        const bool ready = store_ok && erp_ok;
+        const auto code = ready ? http::status::ok : http::status::service_unavailable;
+        return http::json_response(code, std::string(R"({"status":")") + (ready ? "ready" : "unavailable") +
+                                             R"(","store":)" + (store_ok ? "true" : "false") +
+                                             R"(,"erp":)" + (erp_ok ? "true" : "false") + "}");
     });
 
     // Loopback callers (a local Prometheus agent) need no session; admins arrive with sign-in.
