@@ -24,7 +24,8 @@ csv_writer::csv_writer(std::shared_ptr<const erp::inventory_snapshot> snapshot, 
     : snapshot_(std::move(snapshot)), rows_(std::move(rows)) {
     for (const erp::column c : export_columns(*snapshot_)) {
         columns_.emplace_back(c);
-        verdicts_.emplace_back(erp::info(c).kind == erp::column_kind::text ? snapshot_->dictionary_size(c) : 0, 0);
+        verdicts_.emplace_back(
+            erp::info(c).kind == erp::column_kind::text ? snapshot_->dictionary_size(c) : 0, 0);
     }
 }
 
@@ -47,7 +48,8 @@ bool csv_writer::next(std::string& out) {
     return next_row_ < rows_.size();
 }
 
-void csv_writer::append_block(std::string& out, std::span<const erp::inventory_snapshot::row_index> rows) {
+void csv_writer::append_block(std::string& out,
+                              std::span<const erp::inventory_snapshot::row_index> rows) {
     const auto& s = *snapshot_;
     for (auto& c : columns_) c.gather(s, rows);
     for (std::size_t k = 0; k < rows.size(); ++k) {
@@ -55,32 +57,33 @@ void csv_writer::append_block(std::string& out, std::span<const erp::inventory_s
             if (i) out += ',';
             const auto& c = columns_[i];
             switch (c.kind) {
-            case erp::column_kind::text: {
-                const auto id = c.ids[k];
-                if (id >= s.empty_id(c.id)) break;  // NULL or empty
-                const std::string_view v = s.value(c.id, id);
-                auto& verdict = verdicts_[i][id];
-                if (verdict == 0) {
-                    const bool as_is = !needs_neutralising(v) && v.find_first_of(",\"\r\n") == std::string_view::npos &&
-                                       erp::is_valid_utf8(v);
-                    verdict = as_is ? 1 : 2;
+                case erp::column_kind::text: {
+                    const auto id = c.ids[k];
+                    if (id >= s.empty_id(c.id)) break;  // NULL or empty
+                    const std::string_view v = s.value(c.id, id);
+                    auto& verdict = verdicts_[i][id];
+                    if (verdict == 0) {
+                        const bool as_is = !needs_neutralising(v) &&
+                                           v.find_first_of(",\"\r\n") == std::string_view::npos &&
+                                           erp::is_valid_utf8(v);
+                        verdict = as_is ? 1 : 2;
+                    }
+                    if (verdict == 1) {
+                        out += v;
+                    } else {
+                        scratch_.clear();
+                        append_neutralised(scratch_, v);
+                        append_csv_field(out, scratch_);
+                    }
+                    break;
                 }
-                if (verdict == 1) {
-                    out += v;
-                } else {
-                    scratch_.clear();
-                    append_neutralised(scratch_, v);
-                    append_csv_field(out, scratch_);
-                }
-                break;
-            }
-            case erp::column_kind::number:
-                // Numbers, negative ones too, stay plain numbers: only text is neutralised.
-                if (!std::isnan(c.numbers[k])) erp::append_number(out, c.numbers[k]);
-                break;
-            case erp::column_kind::date:
-                if (c.dates[k] != column_block::no_date) erp::append_iso_date(out, c.dates[k]);
-                break;
+                case erp::column_kind::number:
+                    // Numbers, negative ones too, stay plain numbers: only text is neutralised.
+                    if (!std::isnan(c.numbers[k])) erp::append_number(out, c.numbers[k]);
+                    break;
+                case erp::column_kind::date:
+                    if (c.dates[k] != column_block::no_date) erp::append_iso_date(out, c.dates[k]);
+                    break;
             }
         }
         out += "\r\n";

@@ -18,7 +18,7 @@ namespace portal::exports {
 void append_csv_field(std::string& out, std::string_view field);
 
 class csv_writer {
-public:
+  public:
     static constexpr std::size_t piece_size = 64 * 1024;
 
     // Keeps the snapshot alive while the file is being sent. `rows` in the order to write them.
@@ -31,7 +31,7 @@ public:
 
     std::size_t row_count() const { return rows_.size(); }
 
-private:
+  private:
     static constexpr std::size_t block_rows = 64;  // whole records per gathered block
 
     void append_block(std::string& out, std::span<const erp::inventory_snapshot::row_index> rows);

@@ -29,7 +29,8 @@ struct column_block {
     static constexpr std::int32_t no_date = std::numeric_limits<std::int32_t>::max();
 
     explicit column_block(erp::column c) : id(c), kind(erp::info(c).kind) {}
-    void gather(const erp::inventory_snapshot& s, std::span<const erp::inventory_snapshot::row_index> rows);
+    void gather(const erp::inventory_snapshot& s,
+                std::span<const erp::inventory_snapshot::row_index> rows);
 
     erp::column id;
     erp::column_kind kind;

@@ -11,9 +11,9 @@ constexpr std::size_t max_customer_chars = 60;
 
 // ASCII for the Latin-1 letters U+00C0..U+00FF ("" for × and ÷).
 constexpr std::string_view latin1[64] = {
-    "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
+    "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I",  "I",
     "D", "N", "O", "O", "O", "O", "O",  "",  "O", "U", "U", "U", "U", "Y", "TH", "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
     "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y"};
 
 bool ascii_alnum(char32_t cp) {
@@ -25,7 +25,8 @@ char32_t decode(std::string_view s, std::size_t& i) {
     const auto c = static_cast<unsigned char>(s[i]);
     const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     char32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-    for (std::size_t k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     i += len;
     return cp;
 }
@@ -54,15 +55,18 @@ file_names export_file_names(std::string_view customer, std::string_view extensi
         if (ascii_alnum(cp)) {
             utf8 += static_cast<char>(cp);
             ascii += static_cast<char>(cp);
-        } else if (cp < 0x80 || cp == 0xFFFD || (cp >= 0x80 && cp < 0xA0) || cp == 0xA0 || cp == 0xD7 || cp == 0xF7 ||
-                   (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFF0F)) {
+        } else if (cp < 0x80 || cp == 0xFFFD || (cp >= 0x80 && cp < 0xA0) || cp == 0xA0 ||
+                   cp == 0xD7 || cp == 0xF7 || (cp >= 0x2000 && cp <= 0x206F) ||
+                   (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFF0F)) {
             // punctuation, spaces and controls of the common blocks
             separator(utf8);
             separator(ascii);
         } else {
             utf8.append(valid, start, i - start);
-            if (cp >= 0xC0 && cp <= 0xFF) ascii += latin1[cp - 0xC0];
-            else separator(ascii);
+            if (cp >= 0xC0 && cp <= 0xFF)
+                ascii += latin1[cp - 0xC0];
+            else
+                separator(ascii);
         }
     }
     trim_separators(utf8);
@@ -75,7 +79,8 @@ file_names export_file_names(std::string_view customer, std::string_view extensi
     std::strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &local);
 
     const auto name = [&](const std::string& middle) {
-        return "Inventory_" + (middle.empty() ? std::string() : middle + "_") + stamp + "." + std::string(extension);
+        return "Inventory_" + (middle.empty() ? std::string() : middle + "_") + stamp + "." +
+               std::string(extension);
     };
     return {name(utf8), name(ascii)};
 }

@@ -3,7 +3,9 @@
 namespace portal::exports {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // "-" then digits with at most one decimal point inside them: "-12", "-0.5", "-1.25".
 bool is_negative_decimal(std::string_view text) {
@@ -48,16 +50,16 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 bool needs_neutralising(std::string_view text) {
     if (text.empty()) return false;
     switch (text[0]) {
-    case '=':
-    case '+':
-    case '@':
-    case '\t':
-    case '\r':
-        return true;
-    case '-':
-        return !is_negative_decimal(text);
-    default:
-        return false;
+        case '=':
+        case '+':
+        case '@':
+        case '\t':
+        case '\r':
+            return true;
+        case '-':
+            return !is_negative_decimal(text);
+        default:
+            return false;
     }
 }
 

@@ -24,22 +24,22 @@
 // here (the executable comes first in symbol lookup) and is passed on with level 1 when the
 // default is asked for. If libxlsxwriter was built with a private minizip, this is never called
 // and nothing changes but the speed. The prototype is minizip's (zip.h), stable since 1.1.
-extern "C" int zipOpenNewFileInZip4_64(void* file, const char* filename, const void* zipfi,
-                                       const void* extrafield_local, unsigned size_extrafield_local,
-                                       const void* extrafield_global, unsigned size_extrafield_global,
-                                       const char* comment, int method, int level, int raw, int window_bits,
-                                       int mem_level, int strategy, const char* password,
-                                       unsigned long crc_for_crypting, unsigned long version_made_by,
-                                       unsigned long flag_base, int zip64) {
-    using open_fn = int (*)(void*, const char*, const void*, const void*, unsigned, const void*, unsigned,
-                            const char*, int, int, int, int, int, int, const char*, unsigned long, unsigned long,
-                            unsigned long, int);
+extern "C" int zipOpenNewFileInZip4_64(
+    void* file, const char* filename, const void* zipfi, const void* extrafield_local,
+    unsigned size_extrafield_local, const void* extrafield_global, unsigned size_extrafield_global,
+    const char* comment, int method, int level, int raw, int window_bits, int mem_level,
+    int strategy, const char* password, unsigned long crc_for_crypting,
+    unsigned long version_made_by, unsigned long flag_base, int zip64) {
+    using open_fn = int (*)(void*, const char*, const void*, const void*, unsigned, const void*,
+                            unsigned, const char*, int, int, int, int, int, int, const char*,
+                            unsigned long, unsigned long, unsigned long, int);
     static const auto real = reinterpret_cast<open_fn>(dlsym(RTLD_NEXT, "zipOpenNewFileInZip4_64"));
-    if (!real) return -104;  // ZIP_INTERNALERROR
+    if (!real) return -104;                            // ZIP_INTERNALERROR
     constexpr int default_level = -1, fast_level = 1;  // Z_DEFAULT_COMPRESSION, Z_BEST_SPEED
     return real(file, filename, zipfi, extrafield_local, size_extrafield_local, extrafield_global,
-                size_extrafield_global, comment, method, level == default_level ? fast_level : level, raw,
-                window_bits, mem_level, strategy, password, crc_for_crypting, version_made_by, flag_base, zip64);
+                size_extrafield_global, comment, method,
+                level == default_level ? fast_level : level, raw, window_bits, mem_level, strategy,
+                password, crc_for_crypting, version_made_by, flag_base, zip64);
 }
 
 namespace portal::exports {
@@ -63,8 +63,9 @@ char32_t next_code_point(std::string_view s, std::size_t& i) {
 }
 
 bool is_wide(char32_t cp) {
-    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
-           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
            (cp >= 0xFFE0 && cp <= 0xFFE6) || cp >= 0x20000;
 }
 
@@ -96,7 +97,8 @@ struct workbook_deleter {
 using workbook_ptr = std::unique_ptr<lxw_workbook, workbook_deleter>;
 
 void check(lxw_error e, const char* what) {
-    if (e != LXW_NO_ERROR) throw std::runtime_error(std::string("xlsx export: ") + what + ": " + lxw_strerror(e));
+    if (e != LXW_NO_ERROR)
+        throw std::runtime_error(std::string("xlsx export: ") + what + ": " + lxw_strerror(e));
 }
 
 // A new, empty file made with mkstemps; its name is removed again with this object.
@@ -104,7 +106,9 @@ struct temp_name {
     explicit temp_name(const std::filesystem::path& dir) {
         path = (dir / "portal-export-XXXXXX.xlsx").string();
         const int fd = ::mkstemps(path.data(), 5);
-        if (fd < 0) throw std::runtime_error("xlsx export: cannot create a file in " + dir.string() + ": " + std::strerror(errno));
+        if (fd < 0)
+            throw std::runtime_error("xlsx export: cannot create a file in " + dir.string() + ": " +
+                                     std::strerror(errno));
         ::close(fd);
     }
     ~temp_name() { ::unlink(path.c_str()); }
@@ -115,13 +119,12 @@ struct temp_name {
 
 constexpr std::size_t block_rows = 1024;
 
-// A column's gathered block, and per dictionary value whether it can be written as it is and how
-// wide it is: measured once per value, not once per cell.
+// A column's gathered block, and per dictionary value whether it can be written as it is: each
+// value is checked (and measured for the column's width) once, not once per cell.
 struct column_writer {
     explicit column_writer(erp::column c) : block(c) {}
     column_block block;
     std::vector<std::uint8_t> verdict;  // text, per id: 0 not seen yet, 1 as it is, 2 rewritten
-    std::vector<std::uint16_t> widths;  // text, per id
     std::size_t width = 0;              // the widest cell so far
 };
 
@@ -144,7 +147,8 @@ std::string sheet_name_for(std::string_view name) {
         const std::size_t start = i;
         const char32_t cp = next_code_point(valid, i);
         // Characters Excel refuses become a space; runs of spaces become one.
-        if (cp <= 0x20 || cp == 0x7F || std::strchr("[]:*?/\\", static_cast<int>(cp < 0x80 ? cp : 'x'))) {
+        if (cp <= 0x20 || cp == 0x7F ||
+            std::strchr("[]:*?/\\", static_cast<int>(cp < 0x80 ? cp : 'x'))) {
             if (!clean.empty() && clean.back() != ' ' && units < 31) {
                 clean += ' ';
                 ++units;
@@ -174,10 +178,13 @@ export_file::export_file(int fd) : fd_(fd) {
     size_ = static_cast<std::uint64_t>(st.st_size);
 }
 
-export_file::~export_file() { ::close(fd_); }
+export_file::~export_file() {
+    ::close(fd_);
+}
 
 bool export_file::next(std::string& out) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(piece_size, size_ - read_));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(piece_size, size_ - read_));
     const std::size_t old = out.size();
     out.resize(old + want);
     std::size_t got = 0;
@@ -186,7 +193,8 @@ bool export_file::next(std::string& out) {
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             out.resize(old + got);
-            throw std::runtime_error(std::string("xlsx export: read: ") + (n < 0 ? std::strerror(errno) : "file ended early"));
+            throw std::runtime_error(std::string("xlsx export: read: ") +
+                                     (n < 0 ? std::strerror(errno) : "file ended early"));
         }
         got += static_cast<std::size_t>(n);
     }
@@ -194,11 +202,13 @@ bool export_file::next(std::string& out) {
     return read_ < size_;
 }
 
-std::unique_ptr<export_file> write_xlsx(const erp::inventory_snapshot& s, std::span<const row_index> rows,
+std::unique_ptr<export_file> write_xlsx(const erp::inventory_snapshot& s,
+                                        std::span<const row_index> rows,
                                         const xlsx_properties& properties,
                                         const std::filesystem::path& temp_dir) {
     const auto columns = export_columns(s);
-    if (rows.size() + 1 > LXW_ROW_MAX) throw std::runtime_error("xlsx export: more rows than a worksheet holds");
+    if (rows.size() + 1 > LXW_ROW_MAX)
+        throw std::runtime_error("xlsx export: more rows than a worksheet holds");
 
     temp_name file(temp_dir);
     std::string tmpdir = temp_dir.string();
@@ -209,7 +219,8 @@ std::unique_ptr<export_file> write_xlsx(const erp::inventory_snapshot& s, std::s
     workbook_ptr wb(workbook_new_opt(file.path.c_str(), &options));
     if (!wb) throw std::runtime_error("xlsx export: cannot start a workbook");
 
-    std::string title = properties.title, author = "Customer Portal", comments = properties.comments;
+    std::string title = properties.title, author = "Customer Portal",
+                comments = properties.comments;
     lxw_doc_properties doc{};
     doc.title = title.data();
     doc.author = author.data();
@@ -230,19 +241,18 @@ std::unique_ptr<export_file> write_xlsx(const erp::inventory_snapshot& s, std::s
     for (std::size_t i = 0; i < columns.size(); ++i) {
         column_writer w(columns[i]);
         w.width = display_width(column_heading(columns[i])) + 3;  // room for the autofilter button
-        if (w.block.kind == erp::column_kind::text) {
+        if (w.block.kind == erp::column_kind::text)
             w.verdict.assign(s.dictionary_size(columns[i]), 0);
-            w.widths.assign(s.dictionary_size(columns[i]), 0);
-        }
         if (w.block.kind == erp::column_kind::date) w.width = std::max<std::size_t>(w.width, 10);
         writers.push_back(std::move(w));
-        check(worksheet_write_string(ws, 0, static_cast<lxw_col_t>(i), std::string(column_heading(columns[i])).c_str(),
-                                     bold),
+        check(worksheet_write_string(ws, 0, static_cast<lxw_col_t>(i),
+                                     std::string(column_heading(columns[i])).c_str(), bold),
               "heading");
     }
     const auto last_col = static_cast<lxw_col_t>(columns.empty() ? 0 : columns.size() - 1);
     worksheet_freeze_panes(ws, 1, 0);
-    check(worksheet_autofilter(ws, 0, 0, static_cast<lxw_row_t>(rows.size()), last_col), "autofilter");
+    check(worksheet_autofilter(ws, 0, 0, static_cast<lxw_row_t>(rows.size()), last_col),
+          "autofilter");
 
     std::string text;
     for (std::size_t first = 0; first < rows.size(); first += block_rows) {
@@ -255,48 +265,51 @@ std::unique_ptr<export_file> write_xlsx(const erp::inventory_snapshot& s, std::s
                 auto& w = writers[i];
                 const auto col = static_cast<lxw_col_t>(i);
                 switch (w.block.kind) {
-                case erp::column_kind::text: {
-                    const auto id = w.block.ids[k];
-                    if (id >= s.empty_id(w.block.id)) break;  // NULL or empty: no cell
-                    const std::string_view v = s.value(w.block.id, id);
-                    if (w.verdict[id] == 0) {
-                        const bool as_is = !needs_neutralising(v) && v.size() <= max_cell_bytes && erp::is_valid_utf8(v);
-                        w.verdict[id] = as_is ? 1 : 2;
-                        w.widths[id] = static_cast<std::uint16_t>(
-                            std::min<std::size_t>(display_width(v) + (needs_neutralising(v) ? 1 : 0), 1000));
-                        w.width = std::max<std::size_t>(w.width, w.widths[id]);
-                    }
-                    text.clear();
-                    if (w.verdict[id] == 1) {
-                        text.append(v);
-                    } else {
-                        append_neutralised(text, v);
-                        limit_cell(text);
-                    }
-                    check(worksheet_write_string(ws, out_row, col, text.c_str(), nullptr), "text cell");
-                    break;
-                }
-                case erp::column_kind::number: {
-                    const double n = w.block.numbers[k];
-                    if (!std::isfinite(n)) break;  // NaN is NULL
-                    check(worksheet_write_number(ws, out_row, col, n, nullptr), "number cell");
-                    text.clear();
-                    erp::append_number(text, n);
-                    w.width = std::max(w.width, text.size());
-                    break;
-                }
-                case erp::column_kind::date: {
-                    const std::int32_t d = w.block.dates[k];
-                    if (d == column_block::no_date) break;
-                    if (const auto serial = excel_serial_date(d)) {
-                        check(worksheet_write_number(ws, out_row, col, *serial, date), "date cell");
-                    } else {  // outside what Excel can show as a date: the text instead
+                    case erp::column_kind::text: {
+                        const auto id = w.block.ids[k];
+                        if (id >= s.empty_id(w.block.id)) break;  // NULL or empty: no cell
+                        const std::string_view v = s.value(w.block.id, id);
+                        if (w.verdict[id] == 0) {
+                            const bool neutralise = needs_neutralising(v);
+                            const bool as_is =
+                                !neutralise && v.size() <= max_cell_bytes && erp::is_valid_utf8(v);
+                            w.verdict[id] = as_is ? 1 : 2;
+                            w.width = std::max(w.width, display_width(v) + (neutralise ? 1 : 0));
+                        }
                         text.clear();
-                        erp::append_iso_date(text, d);
-                        check(worksheet_write_string(ws, out_row, col, text.c_str(), nullptr), "date cell");
+                        if (w.verdict[id] == 1) {
+                            text.append(v);
+                        } else {
+                            append_neutralised(text, v);
+                            limit_cell(text);
+                        }
+                        check(worksheet_write_string(ws, out_row, col, text.c_str(), nullptr),
+                              "text cell");
+                        break;
                     }
-                    break;
-                }
+                    case erp::column_kind::number: {
+                        const double n = w.block.numbers[k];
+                        if (!std::isfinite(n)) break;  // NaN is NULL
+                        check(worksheet_write_number(ws, out_row, col, n, nullptr), "number cell");
+                        text.clear();
+                        erp::append_number(text, n);
+                        w.width = std::max(w.width, text.size());
+                        break;
+                    }
+                    case erp::column_kind::date: {
+                        const std::int32_t d = w.block.dates[k];
+                        if (d == column_block::no_date) break;
+                        if (const auto serial = excel_serial_date(d)) {
+                            check(worksheet_write_number(ws, out_row, col, *serial, date),
+                                  "date cell");
+                        } else {  // outside what Excel can show as a date: the text instead
+                            text.clear();
+                            erp::append_iso_date(text, d);
+                            check(worksheet_write_string(ws, out_row, col, text.c_str(), nullptr),
+                                  "date cell");
+                        }
+                        break;
+                    }
                 }
             }
         }
@@ -306,15 +319,18 @@ std::unique_ptr<export_file> write_xlsx(const erp::inventory_snapshot& s, std::s
     // now that every cell has been measured.
     for (std::size_t i = 0; i < writers.size(); ++i) {
         const auto col = static_cast<lxw_col_t>(i);
-        const double width = std::clamp(static_cast<double>(writers[i].width) + 1, min_width, max_width);
+        const double width =
+            std::clamp(static_cast<double>(writers[i].width) + 1, min_width, max_width);
         check(worksheet_set_column(ws, col, col, width, nullptr), "column width");
     }
 
     // workbook_close frees the workbook whatever happens.
     check(workbook_close(wb.release()), "writing the file");
     const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error(std::string("xlsx export: reopen: ") + std::strerror(errno));
-    return std::make_unique<export_file>(fd);  // `file` removes the name now; the data lives on until fd closes
+    if (fd < 0)
+        throw std::runtime_error(std::string("xlsx export: reopen: ") + std::strerror(errno));
+    return std::make_unique<export_file>(
+        fd);  // `file` removes the name now; the data lives on until fd closes
 }
 
 }  // namespace portal::exports

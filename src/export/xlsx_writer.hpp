@@ -30,7 +30,7 @@ std::string sheet_name_for(std::string_view name);
 // write_xlsx), so closing it — when the object is destroyed, e.g. because the client went away
 // mid-download — frees the disk space and nothing can be left behind.
 class export_file {
-public:
+  public:
     static constexpr std::size_t piece_size = 64 * 1024;
 
     explicit export_file(int fd);
@@ -43,7 +43,7 @@ public:
     // Throws std::runtime_error on a read error.
     bool next(std::string& out);
 
-private:
+  private:
     int fd_;
     std::uint64_t size_ = 0;
     std::uint64_t read_ = 0;
@@ -54,8 +54,8 @@ private:
 // `temp_dir` (mkstemp), opens it and removes its name. libxlsxwriter's own working files go to
 // `temp_dir` too. Memory stays bounded whatever the number of rows. Throws std::runtime_error.
 std::unique_ptr<export_file> write_xlsx(
-    const erp::inventory_snapshot& snapshot, std::span<const erp::inventory_snapshot::row_index> rows,
-    const xlsx_properties& properties,
+    const erp::inventory_snapshot& snapshot,
+    std::span<const erp::inventory_snapshot::row_index> rows, const xlsx_properties& properties,
     const std::filesystem::path& temp_dir = std::filesystem::temp_directory_path());
 
 // Excel's serial day number for days since 1970-01-01, or nullopt before 1900-01-01 or after

@@ -39,7 +39,7 @@ http::response inventory_page(app::services& s, http::request_context& ctx) {
                                                                      : who->erp_customer_name);
     data.set("multi_customer", erp::is_all(who->erp_customer_name) ||
                                    erp::split_erp_names(who->erp_customer_name).size() > 1);
-    data.set("scripts", script_list({"/static/js/inventory.js"}));
+    data.set("scripts", script_list({"/static/js/inventory.js", "/static/js/export-menu.js"}));
     return render_page(s, ctx, "inventory", data, "Inventory");
 }
 
