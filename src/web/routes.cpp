@@ -7,6 +7,11 @@ void add_routes(http::router& r, app::services& s) {
     add_login_routes(r, s);
     add_inventory_routes(r, s);
     add_export_routes(r, s);
+    add_admin_dashboard_routes(r, s);
+    add_admin_customer_routes(r, s);
+    add_admin_session_routes(r, s);
+    add_admin_audit_routes(r, s);
+    add_admin_analytics_routes(r, s);
 }
 
 }  // namespace portal::web

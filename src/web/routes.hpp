@@ -13,4 +13,11 @@ void add_login_routes(http::router& r, app::services& s);   // /login, /logout, 
 void add_inventory_routes(http::router& r, app::services& s);  // /inventory, /api/v1/inventory
 void add_export_routes(http::router& r, app::services& s);     // /inventory/export.xlsx, .csv
 
+// Administration (SPEC §4): every route here is access::admin.
+void add_admin_dashboard_routes(http::router& r, app::services& s);  // /admin
+void add_admin_customer_routes(http::router& r, app::services& s);   // /admin/customers…, /admin/erp-customers
+void add_admin_session_routes(http::router& r, app::services& s);    // /admin/sessions…
+void add_admin_audit_routes(http::router& r, app::services& s);      // /admin/audit…
+void add_admin_analytics_routes(http::router& r, app::services& s);  // /admin/analytics
+
 }  // namespace portal::web

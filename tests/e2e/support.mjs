@@ -189,3 +189,17 @@ export function collectPageErrors(page) {
   });
   return errors;
 }
+
+/** The demo's administrator (customer-portal demo sets ADMIN_USERNAME=admin when none is configured). */
+export const DEMO_ADMIN = { username: "admin", password: "demo-password-2026" };
+
+/** Signs `page` in through /admin-login and waits for the dashboard (or `next`). */
+export async function adminSignIn(page, baseUrl, { username = DEMO_ADMIN.username, password = DEMO_ADMIN.password, next = "" } = {}) {
+  await page.goto(`${baseUrl}/admin-login${next ? `?next=${encodeURIComponent(next)}` : ""}`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname.startsWith("/admin") && url.pathname !== "/admin-login"),
+    page.getByRole("button", { name: "Sign in" }).click(),
+  ]);
+}

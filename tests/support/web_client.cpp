@@ -54,6 +54,19 @@ http_result web_client::login(const std::string& email, const std::string& passw
                            {"next", next}});
 }
 
+http_result web_client::admin_login(const std::string& username, const std::string& password,
+                                    const std::string& next) {
+    auto token = csrf_from("/admin-login");
+    if (token.empty()) token = csrf_from("/login");
+    return post("/admin-login", {{"csrf_token", token}, {"username", username}, {"password", password},
+                                 {"hp_email", ""}, {"next", next}});
+}
+
+std::string web_client::admin_csrf() {
+    auto page = get("/admin");
+    return find_csrf(page.body);
+}
+
 std::string web_client::cookie(const std::string& name) const {
     auto it = cookies_.find(name);
     return it == cookies_.end() ? std::string() : it->second;

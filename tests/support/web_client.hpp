@@ -23,6 +23,11 @@ public:
     // Signs in through /login; returns the POST's response.
     http_result login(const std::string& email, const std::string& password, const std::string& next = {});
 
+    // Signs in through /admin-login; returns the POST's response.
+    http_result admin_login(const std::string& username, const std::string& password, const std::string& next = {});
+    // The CSRF token of a signed-in admin's forms (read from the dashboard's sign-out form).
+    std::string admin_csrf();
+
     std::map<std::string, std::string>& cookies() { return cookies_; }
     std::string cookie(const std::string& name) const;
 

@@ -14,6 +14,10 @@ namespace portal::web {
 namespace {
 
 constexpr std::string_view failed_login_message = "Incorrect email or password.";
+constexpr std::string_view failed_admin_login_message = "Incorrect username or password.";
+constexpr std::string_view admin_closed_message =
+    "Administrator sign-in is not set up on this server: ADMIN_USERNAME and ADMIN_PASSWORD_HASH "
+    "are not configured.";
 constexpr std::string_view throttled_message =
     "Too many sign-in attempts. Please wait a few minutes before trying again.";
 
@@ -25,8 +29,8 @@ std::string user_agent(const http::request_context& ctx) {
     return std::string(ctx.req[http::bhttp::field::user_agent]);
 }
 
-http::response login_page(const app::services& s, http::request_context& ctx, const std::string& email,
-                          const std::string& next, std::string_view error,
+http::response login_page(const app::services& s, http::request_context& ctx,
+                          const std::string& email, const std::string& next, std::string_view error,
                           http::status code = http::status::ok) {
     mustache_data data;
     data.set("csrf_token", csrf_for(s, ctx));
@@ -37,7 +41,8 @@ http::response login_page(const app::services& s, http::request_context& ctx, co
     return render_page(s, ctx, "login", data, "Sign in", code);
 }
 
-std::string session_cookie(const app::services& s, std::string_view name, const std::string& token) {
+std::string session_cookie(const app::services& s, std::string_view name,
+                           const std::string& token) {
     http::cookie_options o;
     o.secure = s.cfg.secure_cookies();
     return http::make_set_cookie(name, token, o);
@@ -59,7 +64,8 @@ http::response post_login(app::services& s, http::request_context& ctx) {
     if (auto wait = s.throttle.blocked(account, ctx.client_address)) {
         record_audit(s, ctx, account.empty() ? "SYSTEM" : account, "CUSTOMER_LOGIN_THROTTLED", {},
                      R"({"reason":"too many failed attempts"})");
-        auto r = login_page(s, ctx, email, next, throttled_message, http::status::too_many_requests);
+        auto r =
+            login_page(s, ctx, email, next, throttled_message, http::status::too_many_requests);
         r.set(http::bhttp::field::retry_after, std::to_string(wait->count()));
         return r;
     }
@@ -69,11 +75,15 @@ http::response post_login(app::services& s, http::request_context& ctx) {
     std::optional<store::customer_record> customer;
     if (!honeypot && !account.empty()) customer = customers.find_by_email(account);
     // Every refusal costs one hash verification, so timing does not tell them apart.
-    const bool password_ok = auth::verify_password(customer ? customer->password_hash : auth::dummy_hash(), password);
+    const bool password_ok =
+        auth::verify_password(customer ? customer->password_hash : auth::dummy_hash(), password);
 
     if (honeypot || !customer || !password_ok || !customer->is_active) {
         s.throttle.record_failure(account, ctx.client_address);
-        const char* reason = honeypot ? "honeypot" : !customer ? "unknown email" : !password_ok ? "wrong password" : "inactive account";
+        const char* reason = honeypot       ? "honeypot"
+                             : !customer    ? "unknown email"
+                             : !password_ok ? "wrong password"
+                                            : "inactive account";
         record_audit(s, ctx, account.empty() ? "SYSTEM" : account, "CUSTOMER_LOGIN_FAILED",
                      {customer ? std::optional<int>(customer->customer_id) : std::nullopt,
                       customer ? std::optional<std::string>(customer->email) : std::nullopt},
@@ -85,7 +95,8 @@ http::response post_login(app::services& s, http::request_context& ctx) {
     if (auth::needs_rehash(customer->password_hash)) {
         // Werkzeug hashes from the Flask portal become Argon2id at the first sign-in.
         customers.set_password_hash(customer->customer_id, auth::hash_password(password));
-        if (customer->must_reset_password) customers.set_must_reset_password(customer->customer_id, true);
+        if (customer->must_reset_password)
+            customers.set_must_reset_password(customer->customer_id, true);
     }
     customers.set_last_login(customer->customer_id, std::chrono::system_clock::now());
     // A new session at every sign-in; the one this browser had (if any) ends.
@@ -95,9 +106,83 @@ http::response post_login(app::services& s, http::request_context& ctx) {
     auto session = s.sessions.start_customer(*customer, ctx.client_address, user_agent(ctx));
     ctx.set_cookies.push_back(session_cookie(s, auth::customer_cookie, session.token));
     ctx.user_label = customer->email;
-    record_audit(s, ctx, customer->email, "CUSTOMER_LOGIN", {customer->customer_id, customer->email});
+    record_audit(s, ctx, customer->email, "CUSTOMER_LOGIN",
+                 {customer->customer_id, customer->email});
     if (customer->must_reset_password) return http::redirect("/force-change-password");
     return http::redirect(auth::safe_next(next, "/inventory"));
+}
+
+// After admin sign-in only admin pages make sense: a customer page would answer 403.
+std::string safe_admin_next(std::string_view next) {
+    const bool dot_segment = next.find("/.") != std::string_view::npos ||
+                             next.find("%2e") != std::string_view::npos ||
+                             next.find("%2E") != std::string_view::npos;
+    const bool admin_page =
+        !dot_segment && (next == "/admin" || next.starts_with("/admin/") ||
+                         next.starts_with("/admin?") || next.starts_with("/metrics"));
+    return admin_page ? auth::safe_next(next, "/admin") : "/admin";
+}
+
+bool admin_login_open(const app::config& cfg) {
+    return !cfg.admin_username.empty() && !cfg.admin_password_hash.empty();
+}
+
+http::response admin_login_page(const app::services& s, http::request_context& ctx,
+                                const std::string& username, const std::string& next,
+                                std::string_view error, http::status code = http::status::ok) {
+    mustache_data data;
+    data.set("csrf_token", csrf_for(s, ctx));
+    data.set("next", auth::is_safe_next(next) ? next : std::string());
+    data.set("username", username);
+    if (!error.empty()) data.set("error", std::string(error));
+    if (!admin_login_open(s.cfg)) data.set("closed", true);
+    data.set("scripts", script_list({"/static/js/password-toggle.js"}));
+    return render_page(s, ctx, "admin_login", data, "Administrator sign-in", code);
+}
+
+// The local super-admin of ADMIN_USERNAME / ADMIN_PASSWORD_HASH. The same answer, and one hash
+// verification, for an unknown name, a wrong password, a honeypot and a closed sign-in.
+http::response post_admin_login(app::services& s, http::request_context& ctx) {
+    const std::string username = form_value(ctx, "username").substr(0, 100);
+    const std::string password = form_value(ctx, "password").substr(0, 1024);
+    const std::string next = form_value(ctx, "next");
+    const std::string account = auth::normalise_account(username);
+    if (!admin_login_open(s.cfg))
+        return admin_login_page(s, ctx, username, next, admin_closed_message,
+                                http::status::service_unavailable);
+
+    if (auto wait = s.throttle.blocked(account, ctx.client_address)) {
+        record_audit(s, ctx, account.empty() ? "SYSTEM" : account, "ADMIN_LOGIN_THROTTLED", {},
+                     R"({"reason":"too many failed attempts"})");
+        auto r = admin_login_page(s, ctx, username, next, throttled_message,
+                                  http::status::too_many_requests);
+        r.set(http::bhttp::field::retry_after, std::to_string(wait->count()));
+        return r;
+    }
+    const bool honeypot = !form_value(ctx, "hp_email").empty();
+    const bool is_local = !honeypot && !account.empty() && !s.cfg.admin_password_hash.empty() &&
+                          account == auth::normalise_account(s.cfg.admin_username);
+    const bool password_ok =
+        auth::verify_password(is_local ? s.cfg.admin_password_hash : auth::dummy_hash(),
+                              password) &&
+        is_local;
+    if (!password_ok) {
+        s.throttle.record_failure(account, ctx.client_address);
+        const char* reason = honeypot ? "honeypot" : !is_local ? "unknown user" : "wrong password";
+        record_audit(s, ctx, account.empty() ? "SYSTEM" : account, "ADMIN_LOGIN_FAILED", {},
+                     std::string(R"({"reason":")") + reason + "\"}");
+        return admin_login_page(s, ctx, username, next, failed_admin_login_message);
+    }
+    s.throttle.record_success(account, ctx.client_address);
+    if (auto old = http::find_cookie(ctx.req, auth::admin_cookie)) {
+        if (auto p = s.sessions.resolve_admin(*old)) s.sessions.end(*p);
+    }
+    auto session =
+        s.sessions.start_admin(s.cfg.admin_username, "local", ctx.client_address, user_agent(ctx));
+    ctx.set_cookies.push_back(session_cookie(s, auth::admin_cookie, session.token));
+    ctx.user_label = s.cfg.admin_username;
+    record_audit(s, ctx, s.cfg.admin_username, "ADMIN_LOGIN", {}, R"({"method":"local"})");
+    return http::redirect(safe_admin_next(next));
 }
 
 http::response post_logout(app::services& s, http::request_context& ctx) {
@@ -115,14 +200,15 @@ http::response post_logout(app::services& s, http::request_context& ctx) {
     return http::redirect("/login");
 }
 
-http::response change_password_page(const app::services& s, http::request_context& ctx, std::string_view error,
-                                    http::status code = http::status::ok) {
+http::response change_password_page(const app::services& s, http::request_context& ctx,
+                                    std::string_view error, http::status code = http::status::ok) {
     mustache_data data;
     data.set("csrf_token", csrf_for(s, ctx));
     data.set("email", caller(ctx)->email);
     data.set("forced", caller(ctx)->must_reset_password);
     if (!error.empty()) data.set("error", std::string(error));
-    data.set("scripts", script_list({"/static/js/password-rules.js", "/static/js/password-toggle.js"}));
+    data.set("scripts",
+             script_list({"/static/js/password-rules.js", "/static/js/password-toggle.js"}));
     return render_page(s, ctx, "change_password", data, "Choose a new password", code);
 }
 
@@ -130,7 +216,8 @@ http::response post_change_password(app::services& s, http::request_context& ctx
     const auto who = *caller(ctx);
     store::customers_repository customers(s.db);
     auto customer = customers.find_by_id(who.customer_id);
-    if (!customer) throw http::http_error(http::status::not_found, default_message(http::status::not_found));
+    if (!customer)
+        throw http::http_error(http::status::not_found, default_message(http::status::not_found));
     const auto current = form_value(ctx, "current_password");
     const auto password = form_value(ctx, "password");
     // Guessing the current password from a stolen session is throttled like sign-in itself.
@@ -141,12 +228,15 @@ http::response post_change_password(app::services& s, http::request_context& ctx
     }
     if (!auth::verify_password(customer->password_hash, current)) {
         s.throttle.record_failure(customer->email, ctx.client_address);
-        record_audit(s, ctx, customer->email, "CUSTOMER_PASSWORD_CHANGE_FAILED", {customer->customer_id, customer->email},
+        record_audit(s, ctx, customer->email, "CUSTOMER_PASSWORD_CHANGE_FAILED",
+                     {customer->customer_id, customer->email},
                      R"({"reason":"wrong current password"})");
-        return change_password_page(s, ctx, "Your current password is not correct.", http::status::bad_request);
+        return change_password_page(s, ctx, "Your current password is not correct.",
+                                    http::status::bad_request);
     }
     if (password != form_value(ctx, "password_confirm"))
-        return change_password_page(s, ctx, "The two new passwords do not match.", http::status::bad_request);
+        return change_password_page(s, ctx, "The two new passwords do not match.",
+                                    http::status::bad_request);
     if (auto problem = auth::password_problem(password, customer->email))
         return change_password_page(s, ctx, *problem, http::status::bad_request);
     if (password == current)
@@ -160,7 +250,8 @@ http::response post_change_password(app::services& s, http::request_context& ctx
     customer->must_reset_password = false;
     auto session = s.sessions.start_customer(*customer, ctx.client_address, user_agent(ctx));
     ctx.set_cookies.push_back(session_cookie(s, auth::customer_cookie, session.token));
-    record_audit(s, ctx, customer->email, "CUSTOMER_PASSWORD_CHANGE", {customer->customer_id, customer->email});
+    record_audit(s, ctx, customer->email, "CUSTOMER_PASSWORD_CHANGE",
+                 {customer->customer_id, customer->email});
     set_flash(ctx, "password_changed");
     return http::redirect("/inventory");
 }
@@ -174,23 +265,29 @@ void add_login_routes(http::router& r, app::services& s) {
     r.add(verb::get, "/login", access::anyone, [&s](http::request_context& ctx) {
         if (auto token = http::find_cookie(ctx.req, auth::customer_cookie)) {
             if (s.sessions.resolve_customer(*token))
-                return http::redirect(auth::safe_next(ctx.query_param("next").value_or(""), "/inventory"));
+                return http::redirect(
+                    auth::safe_next(ctx.query_param("next").value_or(""), "/inventory"));
         }
         return login_page(s, ctx, "", ctx.query_param("next").value_or(""), {});
     });
-    r.add(verb::post, "/login", access::anyone, [&s](http::request_context& ctx) { return post_login(s, ctx); });
-    r.add(verb::post, "/logout", access::signed_in, [&s](http::request_context& ctx) { return post_logout(s, ctx); });
+    r.add(verb::post, "/login", access::anyone,
+          [&s](http::request_context& ctx) { return post_login(s, ctx); });
+    r.add(verb::post, "/logout", access::signed_in,
+          [&s](http::request_context& ctx) { return post_logout(s, ctx); });
     r.add(verb::get, "/force-change-password", access::customer,
           [&s](http::request_context& ctx) { return change_password_page(s, ctx, {}); });
     r.add(verb::post, "/force-change-password", access::customer,
           [&s](http::request_context& ctx) { return post_change_password(s, ctx); });
 
     r.add(verb::get, "/admin-login", access::anyone, [&s](http::request_context& ctx) {
-        mustache_data data;
-        data.set("csrf_token", csrf_for(s, ctx));
-        data.set("username", "");
-        return render_page(s, ctx, "admin_login", data, "Administrator sign-in");
+        if (auto token = http::find_cookie(ctx.req, auth::admin_cookie)) {
+            if (s.sessions.resolve_admin(*token))
+                return http::redirect(safe_admin_next(ctx.query_param("next").value_or("")));
+        }
+        return admin_login_page(s, ctx, "", ctx.query_param("next").value_or(""), {});
     });
+    r.add(verb::post, "/admin-login", access::anyone,
+          [&s](http::request_context& ctx) { return post_admin_login(s, ctx); });
 }
 
 }  // namespace portal::web
