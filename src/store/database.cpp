@@ -364,7 +364,8 @@ database::database(const app::database_settings& settings, std::size_t pool_size
       dialect_(dialect_for(settings)),
       size_(effective_pool_size(settings, pool_size)),
       pool_(size_),
-      opened_(size_, 0) {
+      opened_(size_, 0),
+      prepared_(size_) {
     if (settings_.is_sqlite()) {
         description_ = "sqlite " + settings_.name;
         const std::filesystem::path file(settings_.name);
@@ -429,6 +430,7 @@ void database::give_back(std::size_t position) noexcept {
 void database::open_slot(std::size_t position) {
     soci::session& s = pool_.at(position);
     opened_[position] = 0;
+    prepared_[position].clear();
     try {
         s.close();
     } catch (...) {
@@ -503,6 +505,38 @@ void database::run(const std::function<void(soci::session&)>& fn) {
             opened_[l.position_] = 0;
             // A pooled connection the server dropped while idle fails its first statement: run
             // once more on a fresh one. (with_session is for reads, so running again is safe.)
+            if (attempt == 1) continue;
+            rethrow_translated(e, &l.get());
+        }
+    }
+}
+
+void database::run_prepared(std::type_index key,
+                            const std::function<std::shared_ptr<void>(soci::session&)>& make,
+                            const std::function<void(void*)>& fn) {
+    for (int attempt = 1;; ++attempt) {
+        lease l = session();
+        try {
+            if (!l.owned_ || via_odbc()) {
+                auto fresh = make(l.get());
+                fn(fresh.get());
+                return;
+            }
+            auto& cache = prepared_[l.position_];
+            auto it = cache.find(key);
+            if (it == cache.end()) it = cache.emplace(key, make(l.get())).first;
+            try {
+                fn(it->second.get());
+            } catch (...) {
+                cache.erase(key);
+                throw;
+            }
+            return;
+        } catch (const soci::soci_error& e) {
+            const bool lost = is_connection_error(e) || session_lost(&l.get());
+            if (!lost || !l.owned_) throw;
+            opened_[l.position_] = 0;
+            prepared_[l.position_].clear();
             if (attempt == 1) continue;
             rethrow_translated(e, &l.get());
         }

@@ -14,7 +14,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <type_traits>
+#include <typeindex>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -147,6 +150,15 @@ class database {
     template <class F>
     auto in_transaction(F&& fn) -> std::invoke_result_t<F&, soci::session&>;
 
+    // Runs fn(statement) on a statement prepared once per pooled connection and kept with it, for
+    // the lookups made on every request (a session by id): parsing and planning the SQL costs as
+    // much as running it. `T(soci::session&)` binds T's own members and prepares; fn sets the
+    // inputs, executes and reads. The statement is dropped when it fails or its connection is
+    // reopened. Inside a transaction, and over ODBC (whose cursors SOCI does not close between
+    // executions), T is made fresh each time. Reads only; a lost connection is retried once.
+    template <class T, class F>
+    auto with_prepared(F&& fn) -> std::invoke_result_t<F&, T&>;
+
     // True when this thread is inside in_transaction for this database.
     bool in_ambient_transaction() const noexcept;
 
@@ -156,6 +168,9 @@ class database {
   private:
     void run(const std::function<void(soci::session&)>& fn);
     void run_transaction(const std::function<void(soci::session&)>& fn);
+
+    void run_prepared(std::type_index key, const std::function<std::shared_ptr<void>(soci::session&)>& make,
+                      const std::function<void(void*)>& fn);
 
     void give_back(std::size_t position) noexcept;
     void open_slot(std::size_t position);
@@ -173,6 +188,8 @@ class database {
     std::string connect_string_;
     soci::connection_pool pool_;
     std::vector<unsigned char> opened_;  // per slot; only touched by the slot's current holder
+    // Per slot, like opened_; declared after pool_ so the statements go before their connections.
+    std::vector<std::unordered_map<std::type_index, std::shared_ptr<void>>> prepared_;
 };
 
 template <class F>
@@ -195,6 +212,19 @@ auto database::in_transaction(F&& fn) -> std::invoke_result_t<F&, soci::session&
     } else {
         std::optional<result_type> result;
         run_transaction([&](soci::session& s) { result.emplace(fn(s)); });
+        return std::move(*result);
+    }
+}
+
+template <class T, class F>
+auto database::with_prepared(F&& fn) -> std::invoke_result_t<F&, T&> {
+    using result_type = std::invoke_result_t<F&, T&>;
+    const auto make = [](soci::session& s) -> std::shared_ptr<void> { return std::make_shared<T>(s); };
+    if constexpr (std::is_void_v<result_type>) {
+        run_prepared(typeid(T), make, [&](void* st) { fn(*static_cast<T*>(st)); });
+    } else {
+        std::optional<result_type> result;
+        run_prepared(typeid(T), make, [&](void* st) { result.emplace(fn(*static_cast<T*>(st))); });
         return std::move(*result);
     }
 }

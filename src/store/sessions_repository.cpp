@@ -98,6 +98,32 @@ struct admin_session_row {
     }
 };
 
+// A session looked up by id on every request: prepared once per pooled connection.
+template <class Row, const char* Sql>
+struct session_lookup {
+    std::string id;
+    Row row;
+    soci::statement st;
+
+    explicit session_lookup(soci::session& s) : st(s) {
+        row.exchange(st);
+        st.exchange(soci::use(id));
+        st.alloc();
+        st.prepare(Sql);
+        st.define_and_bind();
+    }
+
+    auto run(const std::string& session_id) -> std::optional<decltype(row.value())> {
+        id = session_id;
+        if (!st.execute(true)) return std::nullopt;
+        auto found = row.value();
+        // Step past the only row: a SQLite statement left mid-result would keep its read
+        // transaction (and an old snapshot) open on this connection until the next request.
+        st.fetch();
+        return found;
+    }
+};
+
 }  // namespace
 
 void sessions_repository::create_customer_session(const customer_session_record& session) {
@@ -122,27 +148,16 @@ void sessions_repository::create_customer_session(const customer_session_record&
     });
 }
 
+constexpr char customer_session_sql[] =
+    "SELECT s.session_id, s.customer_id, s.created_at, s.last_seen, s.expires_at, s.ip_address, "
+    "s.user_agent, s.csrf_secret, c.first_name, c.last_name, c.email, c.erp_customer_name, c.is_active, "
+    "c.must_reset_password FROM ActiveSessions s JOIN Customers c ON c.customer_id = s.customer_id "
+    "WHERE s.session_id = :id";
+
 std::optional<customer_session> sessions_repository::find_customer_session(
     const std::string& session_id) {
-    return db_.with_session([&](soci::session& s) -> std::optional<customer_session> {
-        std::string id = session_id;
-        customer_session_row row;
-        soci::statement st(s);
-        row.exchange(st);
-        st.exchange(soci::use(id));
-        st.alloc();
-        st.prepare(
-            "SELECT s.session_id, s.customer_id, s.created_at, s.last_seen, s.expires_at, "
-            "s.ip_address, "
-            "s.user_agent, s.csrf_secret, c.first_name, c.last_name, c.email, c.erp_customer_name, "
-            "c.is_active, "
-            "c.must_reset_password FROM ActiveSessions s JOIN Customers c ON c.customer_id = "
-            "s.customer_id "
-            "WHERE s.session_id = :id");
-        st.define_and_bind();
-        if (!st.execute(true)) return std::nullopt;
-        return row.value();
-    });
+    return db_.with_prepared<session_lookup<customer_session_row, customer_session_sql>>(
+        [&](auto& lookup) { return lookup.run(session_id); });
 }
 
 bool sessions_repository::touch_customer_session(const std::string& session_id, time_point now) {
@@ -244,23 +259,14 @@ void sessions_repository::create_admin_session(const admin_session_record& sessi
     });
 }
 
+constexpr char admin_session_sql[] =
+    "SELECT session_id, admin_username, auth_method, created_at, last_seen, ip_address, user_agent, "
+    "csrf_secret FROM AdminSessions WHERE session_id = :id";
+
 std::optional<admin_session_record> sessions_repository::find_admin_session(
     const std::string& session_id) {
-    return db_.with_session([&](soci::session& s) -> std::optional<admin_session_record> {
-        std::string id = session_id;
-        admin_session_row row;
-        soci::statement st(s);
-        row.exchange(st);
-        st.exchange(soci::use(id));
-        st.alloc();
-        st.prepare(
-            "SELECT session_id, admin_username, auth_method, created_at, last_seen, ip_address, "
-            "user_agent, "
-            "csrf_secret FROM AdminSessions WHERE session_id = :id");
-        st.define_and_bind();
-        if (!st.execute(true)) return std::nullopt;
-        return row.value();
-    });
+    return db_.with_prepared<session_lookup<admin_session_row, admin_session_sql>>(
+        [&](auto& lookup) { return lookup.run(session_id); });
 }
 
 bool sessions_repository::touch_admin_session(const std::string& session_id, time_point now) {
@@ -300,6 +306,25 @@ long long sessions_repository::count_admin_sessions() {
         long long n = 0;
         s << "SELECT COUNT(*) FROM AdminSessions", soci::into(n);
         return n;
+    });
+}
+
+}  // namespace portal::store
+
+// Housekeeping's automatic sign-out of idle sessions (admin sessions page, issue 6).
+namespace portal::store {
+
+bool delete_customer_session_if_idle(database& db, const std::string& session_id,
+                                     time_point idle_before) {
+    return db.in_transaction([&](soci::session& s) {
+        std::string id = session_id;
+        std::tm cutoff = to_db_time(idle_before);
+        soci::statement st =
+            (s.prepare << "DELETE FROM ActiveSessions WHERE session_id = :id "
+                          "AND COALESCE(last_seen, created_at) < :cutoff",
+             soci::use(id), soci::use(cutoff));
+        st.execute(true);
+        return st.get_affected_rows() > 0;
     });
 }
 

@@ -727,6 +727,64 @@ TEST_P(store_test, customer_sessions) {
     EXPECT_EQ(sessions.count_customer_sessions(), 0);
 }
 
+// Session lookups keep their statement prepared per connection (database::with_prepared): they
+// must still see what another instance changed a moment ago, and keep working after a reconnect.
+TEST_P(store_test, prepared_session_lookups_see_changes_made_elsewhere) {
+    store::database other(location_->settings, 1);
+    store::database single(location_->settings, 1);
+    store::sessions_repository here(single);
+    store::sessions_repository there(other);
+    const int ada = make_customer("ada@example.com");
+    store::customer_session_record rec;
+    rec.session_id = "hash-prepared";
+    rec.customer_id = ada;
+    rec.created_at = base_time();
+    rec.last_seen = base_time();
+    rec.csrf_secret = "c";
+    there.create_customer_session(rec);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(here.find_customer_session("hash-prepared"));
+    EXPECT_FALSE(here.find_customer_session("hash-unknown"));
+    store::customers_repository(other).set_active(ada, false);
+    auto found = here.find_customer_session("hash-prepared");
+    ASSERT_TRUE(found);
+    EXPECT_FALSE(found->customer.is_active);
+    ASSERT_TRUE(there.delete_customer_session("hash-prepared"));
+    EXPECT_FALSE(here.find_customer_session("hash-prepared"));
+
+    store::admin_session_record admin;
+    admin.session_id = "admin-prepared";
+    admin.admin_username = "admin";
+    admin.auth_method = "local";
+    admin.created_at = base_time();
+    admin.last_seen = base_time();
+    there.create_admin_session(admin);
+    EXPECT_TRUE(here.find_admin_session("admin-prepared"));
+    there.delete_admin_session("admin-prepared");
+    EXPECT_FALSE(here.find_admin_session("admin-prepared"));
+    // The writer on the same file is not blocked by a statement the reader keeps prepared.
+    there.create_customer_session(rec);
+    EXPECT_TRUE(here.find_customer_session("hash-prepared"));
+    EXPECT_TRUE(there.touch_customer_session("hash-prepared", base_time() + 1h));
+    EXPECT_EQ(here.find_customer_session("hash-prepared")->session.last_seen, base_time() + 1h);
+}
+
+TEST_P(server_store_test, prepared_session_lookups_survive_dropped_connections) {
+    store::database single(location_->settings, 1);
+    store::sessions_repository sessions(single);
+    const int ada = make_customer("ada@example.com");
+    store::customer_session_record rec;
+    rec.session_id = "hash-reconnect";
+    rec.customer_id = ada;
+    rec.created_at = base_time();
+    rec.last_seen = base_time();
+    sessions.create_customer_session(rec);
+    ASSERT_TRUE(sessions.find_customer_session("hash-reconnect"));
+    cluster().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                      location_->database_name + "' AND pid <> pg_backend_pid()");
+    EXPECT_TRUE(sessions.find_customer_session("hash-reconnect"));
+    EXPECT_TRUE(sessions.find_customer_session("hash-reconnect"));
+}
+
 TEST_P(store_test, expired_customer_sessions_are_deleted) {
     store::sessions_repository sessions(db());
     const int ada = make_customer("ada@example.com");
