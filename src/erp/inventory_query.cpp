@@ -29,6 +29,13 @@ std::optional<std::size_t> positive_integer(std::string_view s, std::size_t max)
     return v;
 }
 
+// "a,b" → {"a", "b"}; "a" → {"a", nullopt}. A third part stays in the second, which then names no column.
+std::pair<std::string_view, std::optional<std::string_view>> split_pair(std::string_view raw) {
+    const auto comma = raw.find(',');
+    if (comma == std::string_view::npos) return {raw, std::nullopt};
+    return {raw.substr(0, comma), raw.substr(comma + 1)};
+}
+
 std::string sortable_names() {
     std::string names;
     for (const auto& c : columns) {
@@ -68,15 +75,24 @@ boost::system::result<inventory_query, std::string> parse_inventory_query(
         if (name == "q") {
             query.q = trim(raw);
         } else if (name == "sort") {
-            query.sort = column_from_name(raw);
-            if (!query.sort) return bad("sort must be one of: " + sortable_names());
+            const auto [first, second] = split_pair(raw);
+            query.sort = column_from_name(first);
+            if (second) query.then_sort = column_from_name(*second);
+            if (!query.sort || (second && !query.then_sort))
+                return bad("sort must be one of: " + sortable_names() + " (or two of them separated by a comma)");
+            if (query.then_sort == query.sort) return bad("sort must name two different columns");
         } else if (name == "order") {
-            if (raw == "asc")
-                query.descending = false;
-            else if (raw == "desc")
-                query.descending = true;
-            else
-                return bad("order must be asc or desc");
+            const auto [first, second] = split_pair(raw);
+            const auto direction = [](std::string_view v) -> std::optional<bool> {
+                if (v == "asc") return false;
+                if (v == "desc") return true;
+                return std::nullopt;
+            };
+            const auto d1 = direction(first);
+            const auto d2 = second ? direction(*second) : std::optional<bool>(false);
+            if (!d1 || !d2) return bad("order must be asc or desc (or two of them separated by a comma)");
+            query.descending = *d1;
+            query.then_descending = *d2;
         } else if (name == "page") {
             // Pages past the end are allowed (they are empty); the cap only keeps offsets sane.
             const auto v = positive_integer(raw, 1'000'000'000);
@@ -236,6 +252,47 @@ std::vector<value_id> facet_of(const inventory_snapshot& s, column col,
     return out;
 }
 
+bool same_value(const inventory_snapshot& s, column c, row_index a, row_index b) {
+    if (!s.has_column(c)) return true;  // every key NULL
+    switch (info(c).kind) {
+        case column_kind::text: return s.id_at(a, c) == s.id_at(b, c);
+        case column_kind::number: return s.number(a, c) == s.number(b, c);
+        case column_kind::date: return s.date(a, c) == s.date(b, c);
+    }
+    return false;
+}
+
+// Rows [begin, end) of the matches ordered by the primary sort, each run of rows with an equal
+// primary value ordered by the secondary sort (whose precomputed order already ends in part,
+// lot, row). A walk of the primary order: it stops once the slice is complete.
+std::vector<row_index> ordered_slice_by_two(const inventory_snapshot& s, const inventory_query& query,
+                                            const std::optional<row_bits>& rows, std::size_t begin,
+                                            std::size_t end) {
+    const column first = query.sort.value_or(column::part);
+    const auto then_rank = s.rank(*query.then_sort, query.then_descending);
+    std::vector<row_index> out, run;
+    std::size_t seen = 0;
+    const auto flush = [&] {
+        if (seen < end && seen + run.size() > begin) {
+            std::sort(run.begin(), run.end(), [&](row_index a, row_index b) { return then_rank[a] < then_rank[b]; });
+            for (std::size_t i = 0; i < run.size(); ++i)
+                if (seen + i >= begin && seen + i < end) out.push_back(run[i]);
+        }
+        seen += run.size();
+        run.clear();
+    };
+    for (const row_index r : s.order(first, query.descending)) {
+        if (rows && !test_bit(*rows, r)) continue;
+        if (!run.empty() && !same_value(s, first, run.front(), r)) {
+            flush();
+            if (seen >= end) return out;
+        }
+        run.push_back(r);
+    }
+    flush();
+    return out;
+}
+
 // Rows [begin, end) of the matches in sort order.
 std::vector<row_index> ordered_slice(const inventory_snapshot& s, const inventory_query& query,
                                      const std::optional<row_bits>& rows, std::size_t total,
@@ -243,6 +300,7 @@ std::vector<row_index> ordered_slice(const inventory_snapshot& s, const inventor
     std::vector<row_index> out;
     end = std::min(end, total);
     if (begin >= end) return out;
+    if (query.then_sort && s.has_column(*query.then_sort)) return ordered_slice_by_two(s, query, rows, begin, end);
     const column by = query.sort.value_or(column::part);
     const auto order = s.order(by, query.descending);
     out.reserve(end - begin);

@@ -23,6 +23,10 @@ struct inventory_query {
     std::optional<std::string> part, bin, status, lot, warehouse, customer;
     std::optional<column> sort;  // none = part (then lot)
     bool descending = false;
+    // A secondary sort among rows equal in `sort` (the grid's shift-click): `sort=status,part`,
+    // `order=asc,desc`. Never the same column as `sort`.
+    std::optional<column> then_sort;
+    bool then_descending = false;
     std::size_t page = 1;
     std::size_t per_page = 100;
 };
@@ -48,8 +52,8 @@ struct query_result {
 };
 
 // Sorting: text by compare_natural, numbers and dates by value; empty and NULL are last when
-// ascending and first when descending. Ties are always broken by part, then lot, then row, in
-// ascending order. A page past the end gives no rows but the true total.
+// ascending and first when descending. Ties are broken by the secondary sort when there is one,
+// then always by part, then lot, then row, in ascending order. A page past the end gives no rows but the true total.
 query_result run_query(const inventory_snapshot& snapshot, const inventory_query& query);
 
 // Every matching row in sort order, without paging or facets (exports).

@@ -227,6 +227,9 @@ struct reference {
         const column by = q.sort.value_or(column::part);
         std::stable_sort(out.begin(), out.end(), [&](std::uint32_t a, std::uint32_t b) {
             if (int k = compare_key(a, b, by); k != 0) return q.descending ? k > 0 : k < 0;
+            if (q.then_sort) {
+                if (int k = compare_key(a, b, *q.then_sort); k != 0) return q.then_descending ? k > 0 : k < 0;
+            }
             if (int k = ref_compare_cell(cell(a, column::part), cell(b, column::part)); k != 0)
                 return k < 0;
             return ref_compare_cell(cell(a, column::lot), cell(b, column::lot)) < 0;
@@ -346,6 +349,11 @@ struct generator {
         if (chance(0.1)) q.customer = some_value(rows, column::customer);
         if (chance(0.85)) q.sort = columns[pick(column_count)].id;
         q.descending = chance(0.5);
+        if (q.sort && chance(0.3)) {
+            q.then_sort = columns[pick(column_count)].id;
+            if (q.then_sort == q.sort) q.then_sort.reset();
+            q.then_descending = chance(0.5);
+        }
         q.per_page = chance(0.3) ? 1 + pick(3) : 1 + pick(25);
         q.page = 1 + pick(rows.size() / q.per_page + 3);
         return q;
@@ -368,6 +376,7 @@ std::string describe(const inventory_query& q) {
         if (*v) s += std::string(" ") + name + "='" + **v + "'";
     s += " sort=" + std::string(q.sort ? info(*q.sort).name : "-") +
          (q.descending ? " desc" : " asc");
+    if (q.then_sort) s += " then=" + std::string(info(*q.then_sort).name) + (q.then_descending ? " desc" : " asc");
     s += " page=" + std::to_string(q.page) + " per_page=" + std::to_string(q.per_page);
     return s;
 }
@@ -693,6 +702,24 @@ TEST(InventoryQueryParse, EmptyValuesMeanDefaults) {
     EXPECT_FALSE(r->descending);
     EXPECT_EQ(r->page, 1u);
     EXPECT_EQ(r->per_page, 100u);
+}
+
+TEST(InventoryQueryParse, TwoSortColumnsForASecondarySort) {
+    const auto r = parse_inventory_query(params{{"sort", "status,expires"}, {"order", "desc,asc"}});
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->sort, column::status);
+    EXPECT_TRUE(r->descending);
+    EXPECT_EQ(r->then_sort, column::expires);
+    EXPECT_FALSE(r->then_descending);
+    const auto one_order = parse_inventory_query(params{{"sort", "bin,lot"}, {"order", "desc"}});
+    ASSERT_TRUE(one_order);
+    EXPECT_TRUE(one_order->descending);
+    EXPECT_FALSE(one_order->then_descending);
+    EXPECT_NE(parse_error({{"sort", "bin,bin"}}).find("two different"), std::string::npos);
+    EXPECT_NE(parse_error({{"sort", "bin,price"}}).find("sort must be"), std::string::npos);
+    EXPECT_NE(parse_error({{"sort", "bin,lot,part"}}).find("sort must be"), std::string::npos);
+    EXPECT_NE(parse_error({{"sort", "bin,"}}).find("sort must be"), std::string::npos);
+    EXPECT_NE(parse_error({{"order", "asc,up"}}).find("order"), std::string::npos);
 }
 
 TEST(InventoryQueryParse, RefusesBadValues) {
