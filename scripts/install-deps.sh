@@ -16,7 +16,11 @@ PACKAGES=(
   libkainjow-mustache-dev libxlsxwriter-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql python3 python3-aiosmtpd python3-openpyxl libreoffice-calc-nogui slapd ldap-utils
-  chromium wrk curl procps
+  chromium wrk curl procps openssl
+  haproxy
+  # The .deb (make package, tests/integration/package_test.cpp): dpkg-shlibdeps computes Depends,
+  # CPack runs `file`; the package needs adduser; systemd-analyze verifies the unit (nothing starts).
+  dpkg-dev file adduser systemd
 )
 # Node.js may come from elsewhere (its own npm inside); take Debian's only when there is none.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
@@ -28,7 +32,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
-  # slapd and postgresql would start system services; the tests start their own on loopback.
+  # slapd, postgresql and haproxy would start system services; the tests start their own on loopback.
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

@@ -4,7 +4,11 @@
 #include "app/demo.hpp"
 #include "app/logging.hpp"
 #include "erp/snapshot_cache.hpp"
+#include "auth/ldap_directory.hpp"
 #include "auth/password_hash.hpp"
+#include "erp/erp_source.hpp"
+#include "mail/message.hpp"
+#include "mail/smtp_client.hpp"
 #include "store/migrations.hpp"
 
 #include <CLI/CLI.hpp>
@@ -81,9 +85,42 @@ int hash_password_command() {
     return 0;
 }
 
-int not_available(const std::string& command, const std::string& issue) {
-    std::cerr << "customer-portal " << command << ": not available yet (arrives with " << issue << ")\n";
-    return 1;
+// check-config: one line per dependency; exit 1 when one that is configured cannot be reached.
+int check_config(const app::config& cfg) {
+    if (cfg.smtp.configured() && !mail::parse_address(cfg.smtp.from))
+        throw app::config_error("EMAIL_FROM", "is not an email address: '" + cfg.smtp.from + "'");
+    bool all_ok = true;
+    const auto line = [&](const std::string& what, bool ok, const std::string& text) {
+        std::cout << what << ": " << (ok ? "" : "FAILED: ") << text << std::endl;
+        all_ok = all_ok && ok;
+    };
+    try {
+        store::database db(cfg.store, 1);
+        if (!db.ping()) throw std::runtime_error("does not answer (" + db.description() + ")");
+        const int version = store::schema_version(db), latest = store::latest_schema_version();
+        line("local store", true,
+             "ok, " + db.description() + ", schema version " + std::to_string(version) +
+                 (version < latest ? " (serve or migrate brings it to " + std::to_string(latest) + ")" : ""));
+    } catch (const std::exception& e) {
+        line("local store", false, e.what());
+    }
+    try {
+        auto erp = erp::make_erp_source(cfg);
+        erp->probe();
+        line("ERP", true, "ok, " + erp->description());
+    } catch (const std::exception& e) {
+        line("ERP", false, e.what());
+    }
+    if (!cfg.smtp.configured()) {
+        line("SMTP", true, "not configured (SMTP_SERVER): no email is sent; admins are shown set-password links");
+    } else {
+        const auto outcome = mail::smtp_check(cfg.smtp);
+        line("SMTP", outcome.ok, (outcome.ok ? "ok, " : "") + mail::smtp_description(cfg.smtp) +
+                                     (outcome.ok ? "" : ": " + outcome.error));
+    }
+    const auto directory = auth::check_directory(cfg);  // binds as AD_SERVICE_ACCOUNT
+    line("LDAP", directory.ok, directory.line);
+    return all_ok ? 0 : 1;
 }
 
 }  // namespace
@@ -127,7 +164,7 @@ int main(int argc, char** argv) {
             std::cout << "local store at schema version " << store::schema_version(db) << "\n";
             return 0;
         }
-        if (*check_cmd) return not_available("check-config", "production stores and scale-out");
+        if (*check_cmd) return check_config(cfg);
     } catch (const app::config_error& e) {
         std::cerr << "configuration error: " << e.what() << "\n";
         return exit_usage;

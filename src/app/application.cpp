@@ -30,12 +30,19 @@ application::application(config cfg)
       erp_(erp::make_erp_source(cfg_)),
       snapshots_(*erp_, cfg_.erp_cache, metrics_),
       services_{cfg_, db_, templates_, assets_, metrics_, sessions_, throttle_, *erp_, snapshots_} {
+    const auto housekeeping_interval = housekeeping_interval_from_environment();
     store::migrate(db_);
+    mailer_ = std::make_unique<mail::mailer>(cfg_, db_);
+    services_.mail = mailer_.get();
     // Computed early (off the start-up path) so the first refused sign-in takes as long as the others.
     std::thread([] { auth::dummy_hash(); }).detach();
     web::add_routes(router_, services_);
+    mailer_->start();  // when SMTP_SERVER is set: sends the outbox, including mail left from before
     std::random_device rd;
     instance_tag_ = fmt::format("{:06x}", rd() & 0xffffff);
+    // Expired and idle sessions, old sign-in attempts: on a thread of its own, every interval.
+    housekeeping_ = std::make_unique<housekeeping>(db_, cfg_, housekeeping_interval);
+    housekeeping_->start();
 }
 
 application::~application() = default;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "app/config.hpp"
+#include "app/housekeeping.hpp"
 #include "app/services.hpp"
 #include "auth/sessions.hpp"
 #include "auth/throttle.hpp"
@@ -12,6 +13,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "mail/mailer.hpp"
 #include "store/database.hpp"
 #include "web/templates.hpp"
 
@@ -52,6 +54,10 @@ private:
     http::router router_;
     std::atomic<std::uint64_t> request_counter_{0};
     std::string instance_tag_;
+    // The mail outbox's sender thread; after db_, so it stops before the store goes.
+    std::unique_ptr<mail::mailer> mailer_;
+    // Last, so its thread stops before anything it uses is destroyed.
+    std::unique_ptr<housekeeping> housekeeping_;
 };
 
 }  // namespace portal::app

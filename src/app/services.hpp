@@ -8,6 +8,7 @@ namespace portal::web { class template_set; }
 namespace portal::http { class metrics_registry; class static_files; }
 namespace portal::auth { class session_service; class login_throttle; }
 namespace portal::erp { class erp_source; class snapshot_cache; }
+namespace portal::mail { class mailer; }
 
 namespace portal::app {
 
@@ -21,6 +22,7 @@ struct services {
     auth::login_throttle& throttle;
     erp::erp_source& erp;
     erp::snapshot_cache& snapshots;
+    mail::mailer* mail = nullptr;  // set by the application; mail->enabled() when SMTP_SERVER is set
 };
 
 }  // namespace portal::app

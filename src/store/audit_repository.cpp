@@ -147,3 +147,98 @@ long long audit_repository::count(const audit_filter& filter) {
 }
 
 }  // namespace portal::store
+
+// The audit page's action list and the CSV export's pages (admin audit, issue 6).
+namespace portal::store {
+
+std::vector<std::string> list_audit_actions(database& db) {
+    return db.with_session([&](soci::session& s) {
+        std::vector<std::string> out;
+        std::string action;
+        soci::statement st =
+            (s.prepare << "SELECT DISTINCT action_type FROM AuditLog ORDER BY action_type",
+             soci::into(action));
+        st.execute(false);
+        while (st.fetch()) out.push_back(action);
+        return out;
+    });
+}
+
+long long max_audit_log_id(database& db) {
+    return db.with_session([&](soci::session& s) {
+        long long id = 0;
+        soci::indicator ind = soci::i_null;
+        s << "SELECT MAX(log_id) FROM AuditLog", soci::into(id, ind);
+        return ind == soci::i_ok ? id : 0LL;
+    });
+}
+
+std::vector<audit_entry> list_audit_after(database& db, const audit_filter& filter,
+                                          const std::optional<audit_cursor>& after,
+                                          long long max_log_id, int limit) {
+    const dialect d = db.sql_dialect();
+    limit = std::clamp(limit, 1, 5000);
+    bound_values values;
+    std::string where = where_clause(filter, values) + " AND log_id <= " + values.add(max_log_id);
+    if (after) {
+        const std::string before = values.add(after->timestamp);
+        const std::string same = values.add(after->timestamp);
+        where += " AND (\"timestamp\" < " + before + " OR (\"timestamp\" = " + same +
+                 " AND log_id < " + values.add(after->log_id) + "))";
+    }
+    const std::string top = d == dialect::mssql ? "TOP (" + values.add(limit) + ") " : "";
+    std::string sql = "SELECT " + top +
+                      "log_id, \"timestamp\", admin_username, action_type, target_customer_id, "
+                      "target_customer_email, " +
+                      short_text_column(d, "details") + ", " + long_text_flag(d, "details") +
+                      ", ip_address, user_agent FROM AuditLog" + where +
+                      " ORDER BY \"timestamp\" DESC, log_id DESC";
+    if (d != dialect::mssql) sql += " LIMIT " + values.add(limit);
+
+    return db.with_session([&](soci::session& s) {
+        long long log_id = 0;
+        std::string actor, action;
+        std::tm at{};
+        int customer_id = 0, details_long = 0;
+        std::string email, details, ip, ua;
+        soci::indicator at_ind{}, customer_ind{}, email_ind{}, details_ind{}, ip_ind{}, ua_ind{};
+        soci::statement st(s);
+        st.exchange(soci::into(log_id));
+        st.exchange(soci::into(at, at_ind));
+        st.exchange(soci::into(actor));
+        st.exchange(soci::into(action));
+        st.exchange(soci::into(customer_id, customer_ind));
+        st.exchange(soci::into(email, email_ind));
+        st.exchange(soci::into(details, details_ind));
+        st.exchange(soci::into(details_long));
+        st.exchange(soci::into(ip, ip_ind));
+        st.exchange(soci::into(ua, ua_ind));
+        values.bind(st);
+        st.alloc();
+        st.prepare(sql);
+        st.define_and_bind();
+        st.execute(false);
+        std::vector<audit_entry> out;
+        std::vector<std::size_t> long_details;
+        while (st.fetch()) {
+            audit_entry e;
+            e.log_id = log_id;
+            e.timestamp = at_ind == soci::i_ok ? from_db_time(at) : time_point{};
+            e.admin_username = actor;
+            e.action_type = action;
+            e.target_customer_id = optional_of(customer_id, customer_ind);
+            e.target_customer_email = optional_of(email, email_ind);
+            e.details = optional_of(details, details_ind);
+            e.ip_address = optional_of(ip, ip_ind);
+            e.user_agent = optional_of(ua, ua_ind);
+            if (details_long != 0) long_details.push_back(out.size());
+            out.push_back(std::move(e));
+        }
+        // After the loop: SQL Server without MARS runs one result set per connection at a time.
+        for (std::size_t i : long_details)
+            out[i].details = read_long_text(s, d, "AuditLog", "details", "log_id", out[i].log_id);
+        return out;
+    });
+}
+
+}  // namespace portal::store

@@ -57,3 +57,28 @@ class audit_repository {
 };
 
 }  // namespace portal::store
+
+// The audit page's action list and the CSV export's pages (admin audit, issue 6).
+namespace portal::store {
+
+// Every action_type present in the log, sorted.
+std::vector<std::string> list_audit_actions(database& db);
+
+// Where a newest-first read stopped: the last entry it returned.
+struct audit_cursor {
+    time_point timestamp{};
+    long long log_id = 0;
+};
+
+// The highest log_id now (0 for an empty log). An export reads only up to it, so entries written
+// while it streams (its own AUDIT_EXPORT among them) do not shift its pages.
+long long max_audit_log_id(database& db);
+
+// Up to `limit` entries matching `filter` (whose page and per_page are ignored), newest first,
+// strictly after `after` in that order, with log_id <= `max_log_id`. Keyset paging: every page
+// costs the same however deep into the log it is.
+std::vector<audit_entry> list_audit_after(database& db, const audit_filter& filter,
+                                          const std::optional<audit_cursor>& after,
+                                          long long max_log_id, int limit);
+
+}  // namespace portal::store

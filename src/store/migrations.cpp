@@ -105,6 +105,21 @@ dialect_schema make_sqlite() {
              "CREATE INDEX IF NOT EXISTS IX_PasswordResetTokens_customer ON PasswordResetTokens "
              "(customer_id)",
          }});
+    s.migrations.push_back(
+        {3,
+         "portal settings (automatic sign-out of idle sessions), audit action index",
+         {
+             // Like version 2, only additions. One row per setting, shared by every instance
+             // using this store.
+             "CREATE TABLE PortalSettings ("
+             "name TEXT PRIMARY KEY, "
+             "value TEXT NULL, "
+             "updated_at DATETIME NULL, "
+             "updated_by TEXT NULL)",
+             // The audit page filters by action and reads newest first.
+             "CREATE INDEX IF NOT EXISTS IX_AuditLog_action ON AuditLog (action_type, "
+             "\"timestamp\")",
+         }});
     return s;
 }
 
@@ -212,6 +227,18 @@ dialect_schema make_postgresql() {
              "CREATE INDEX IF NOT EXISTS IX_AuditLog_customer ON AuditLog (target_customer_id)",
              "CREATE INDEX IF NOT EXISTS IX_PasswordResetTokens_customer ON PasswordResetTokens "
              "(customer_id)",
+         }});
+    s.migrations.push_back(
+        {3,
+         "portal settings (automatic sign-out of idle sessions), audit action index",
+         {
+             "CREATE TABLE PortalSettings ("
+             "name VARCHAR(100) PRIMARY KEY, "
+             "value VARCHAR(1000) NULL, "
+             "updated_at TIMESTAMP(0) NULL, "
+             "updated_by VARCHAR(255) NULL)",
+             "CREATE INDEX IF NOT EXISTS IX_AuditLog_action ON AuditLog (action_type, "
+             "\"timestamp\")",
          }});
     return s;
 }
@@ -342,6 +369,18 @@ dialect_schema make_mssql() {
              if_no_index("PasswordResetTokens", "IX_PasswordResetTokens_customer") +
                  "CREATE INDEX IX_PasswordResetTokens_customer ON PasswordResetTokens "
                  "(customer_id)",
+         }});
+    s.migrations.push_back(
+        {3,
+         "portal settings (automatic sign-out of idle sessions), audit action index",
+         {
+             if_no_table("PortalSettings") + "CREATE TABLE PortalSettings ("
+                                             "name NVARCHAR(100) NOT NULL PRIMARY KEY, "
+                                             "value NVARCHAR(1000) NULL, "
+                                             "updated_at DATETIME NULL, "
+                                             "updated_by NVARCHAR(255) NULL)",
+             if_no_index("AuditLog", "IX_AuditLog_action") +
+                 "CREATE INDEX IX_AuditLog_action ON AuditLog (action_type, [timestamp])",
          }});
     return s;
 }

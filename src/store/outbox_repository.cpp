@@ -10,10 +10,9 @@ std::string text_or_empty(const std::string& value, soci::indicator ind) {
     return ind == soci::i_ok ? value : std::string();
 }
 
-std::chrono::seconds backoff_after(int attempts) {
+std::chrono::seconds backoff_after(int attempts, std::chrono::seconds first_retry) {
     const int doublings = std::clamp(attempts - 1, 0, 6);
-    return std::min<std::chrono::seconds>(std::chrono::minutes(1) * (1 << doublings),
-                                          std::chrono::hours(1));
+    return std::min<std::chrono::seconds>(first_retry * (1 << doublings), first_retry * 60);
 }
 
 }  // namespace
@@ -136,7 +135,8 @@ bool outbox_repository::mark_sent(long long id, time_point now) {
     });
 }
 
-bool outbox_repository::mark_failed(long long id, const std::string& error, time_point now) {
+bool outbox_repository::mark_failed(long long id, const std::string& error, time_point now,
+                                    std::chrono::seconds first_retry) {
     return db_.in_transaction([&](soci::session& s) {
         long long message = id;
         int attempts = 0;
@@ -144,12 +144,25 @@ bool outbox_repository::mark_failed(long long id, const std::string& error, time
             soci::use(message), soci::into(attempts);
         if (!s.got_data()) return false;
         ++attempts;
-        std::tm next = to_db_time(now + backoff_after(attempts));
+        std::tm next = to_db_time(now + backoff_after(attempts, first_retry));
         std::string text = truncate_text(error, 1000);
         s << "UPDATE MailOutbox SET attempts = :a, next_attempt_at = :n, last_error = :e WHERE id "
              "= :id",
             soci::use(attempts), soci::use(next), soci::use(text), soci::use(message);
         return true;
+    });
+}
+
+bool outbox_repository::release(long long id, time_point now) {
+    return db_.in_transaction([&](soci::session& s) {
+        long long message = id;
+        std::tm due = to_db_time(now);
+        soci::statement st =
+            (s.prepare << "UPDATE MailOutbox SET next_attempt_at = :n WHERE id = :id AND sent_at "
+                          "IS NULL",
+             soci::use(due), soci::use(message));
+        st.execute(true);
+        return st.get_affected_rows() > 0;
     });
 }
 

@@ -47,9 +47,14 @@ class outbox_repository {
 
     bool mark_sent(long long id, time_point now);
 
-    // Counts the attempt and schedules the next one with exponential backoff (1 min doubling,
-    // at most 1 h); after outbox_max_attempts the message stays unsent for good.
-    bool mark_failed(long long id, const std::string& error, time_point now);
+    // Counts the attempt and schedules the next one with exponential backoff (`first_retry`
+    // doubling, at most 60 × first_retry: 1 min … 1 h by default); after outbox_max_attempts the
+    // message stays unsent for good.
+    bool mark_failed(long long id, const std::string& error, time_point now,
+                     std::chrono::seconds first_retry = std::chrono::minutes(1));
+
+    // Hands a claimed message back unattempted (the sender is stopping): due again at `now`.
+    bool release(long long id, time_point now);
 
     long long count_pending();  // unsent and still to be tried
     long long count_failed();   // unsent and given up

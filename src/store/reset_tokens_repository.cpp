@@ -94,4 +94,26 @@ int reset_tokens_repository::delete_for_customer(int customer_id) {
     });
 }
 
+std::optional<reset_token_record> reset_tokens_repository::find_by_hash(const std::string& token_hash) {
+    return db_.with_session([&](soci::session& s) -> std::optional<reset_token_record> {
+        std::string hash = token_hash;
+        reset_token_record r;
+        std::tm expiry{}, created{};
+        int used = 0;
+        std::string purpose;
+        soci::indicator used_ind{}, purpose_ind{}, created_ind{};
+        s << "SELECT token_id, customer_id, token_hash, expiry_date, is_used, purpose, created_at "
+             "FROM PasswordResetTokens WHERE token_hash = :h",
+            soci::use(hash), soci::into(r.token_id), soci::into(r.customer_id),
+            soci::into(r.token_hash), soci::into(expiry), soci::into(used, used_ind),
+            soci::into(purpose, purpose_ind), soci::into(created, created_ind);
+        if (!s.got_data()) return std::nullopt;
+        r.expiry_date = from_db_time(expiry);
+        r.is_used = used_ind == soci::i_ok && used != 0;
+        if (purpose_ind == soci::i_ok) r.purpose = purpose;
+        if (created_ind == soci::i_ok) r.created_at = from_db_time(created);
+        return r;
+    });
+}
+
 }  // namespace portal::store

@@ -37,6 +37,9 @@ class reset_tokens_repository {
 
     int delete_for_customer(int customer_id);
 
+    // The token with this hash whatever its state (used, expired): to tell the user which.
+    std::optional<reset_token_record> find_by_hash(const std::string& token_hash);
+
   private:
     database& db_;
 };

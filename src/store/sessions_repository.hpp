@@ -92,3 +92,13 @@ class sessions_repository {
 };
 
 }  // namespace portal::store
+
+// Housekeeping's automatic sign-out of idle sessions (admin sessions page, issue 6).
+namespace portal::store {
+
+// Deletes one customer session only if it has still not been seen since `idle_before`, so a
+// session used between the listing and the delete survives. True when it was deleted.
+bool delete_customer_session_if_idle(database& db, const std::string& session_id,
+                                     time_point idle_before);
+
+}  // namespace portal::store

@@ -54,6 +54,11 @@ constexpr flash_text known_flashes[] = {
     {"customer_deactivated", "success", "The account has been deactivated and its sessions ended."},
     {"reset_emailed", "success", "A set-password link has been sent and the account's sessions were ended."},
     {"session_kicked", "success", "The session has been ended."},
+    {"customer_created_emailed", "success", "The account has been created and a welcome email with a set-password link is on its way."},
+    {"customer_unchanged", "info", "Nothing was changed."},
+    {"reset_link_ready", "success", "The account's sessions were ended and a new set-password link was made."},
+    {"idle_limit_saved", "success", "Saved: sessions idle for longer than the limit are now ended automatically."},
+    {"idle_limit_off", "success", "Saved: idle sessions are no longer ended automatically."},
 };
 
 }  // namespace
@@ -87,6 +92,7 @@ http::response render_page(const app::services& s, http::request_context& ctx, c
     layout.set("version", PORTAL_VERSION);
     layout.set("asset_version", s.assets.version());
     layout.set("page_class", "page-" + name);
+    layout.set("referrer_policy", "same-origin");  // SPEC §7; a page may ask for a stricter one
     mustache_data flash_list{mustache_data::type::list};
     std::vector<flash> all = flashes;
     if (auto code = http::find_cookie(ctx.req, flash_cookie)) {
@@ -114,6 +120,7 @@ http::response render_page(const app::services& s, http::request_context& ctx, c
         // A page may ask for extra module scripts through its own `scripts` list.
         if (const auto* scripts = data.get("scripts")) layout.set("scripts", *scripts);
         if (const auto* csrf = data.get("csrf_token"); csrf && !who) layout.set("csrf_token", *csrf);
+        if (const auto* policy = data.get("referrer_policy")) layout.set("referrer_policy", *policy);
         // `nav` names the header link to mark as the current page.
         if (const auto* nav = data.get("nav"); nav && nav->is_string()) layout.set("nav_" + nav->string_value(), true);
     }

@@ -10,6 +10,7 @@ void add_routes(http::router& r, app::services& s);
 
 void add_system_routes(http::router& r, app::services& s);  // /, /healthz, /readyz, /metrics
 void add_login_routes(http::router& r, app::services& s);   // /login, /logout, …
+void add_password_reset_routes(http::router& r, app::services& s);  // /forgot-password, /reset-password/{token}
 void add_inventory_routes(http::router& r, app::services& s);  // /inventory, /api/v1/inventory
 void add_export_routes(http::router& r, app::services& s);     // /inventory/export.xlsx, .csv
 

@@ -15,13 +15,16 @@ import {
 
 const SEARCH_DELAY_MS = 300;
 const BUSY_DELAY_MS = 200;
-const API_PATH = "/api/v1/inventory";
+// An administrator's read-only preview of a customer's grid names its own API and sign-in page.
+const DEFAULT_API_PATH = "/api/v1/inventory";
 
 const root = document.querySelector("[data-inventory]");
 if (root) start(root);
 
 function start(root) {
   const $ = (selector) => root.querySelector(selector);
+  const API_PATH = root.dataset.apiUrl || DEFAULT_API_PATH;
+  const SIGN_IN_PATH = root.dataset.signInUrl || "/login";
   const el = {
     title: $("[data-customer-title]"),
     caption: $("#inventory-caption"),
@@ -260,7 +263,7 @@ function start(root) {
       });
       if (response.status === 401) {
         // Signed out (session ended elsewhere, or timed out): sign in again and come back here.
-        location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+        location.assign(`${SIGN_IN_PATH}?next=${encodeURIComponent(location.pathname + location.search)}`);
         return;
       }
       body = await response.json().catch(() => null);

@@ -1,4 +1,5 @@
 // Customer sign-in, sign-out and the forced password change (SPEC §4, §7).
+#include "auth/ldap_directory.hpp"
 #include "auth/password_hash.hpp"
 #include "auth/redirects.hpp"
 #include "auth/sessions.hpp"
@@ -6,9 +7,11 @@
 #include "store/customers_repository.hpp"
 #include "web/audit.hpp"
 #include "web/page.hpp"
+#include "web/password_links.hpp"
 #include "web/routes.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 namespace portal::web {
 namespace {
@@ -16,8 +19,11 @@ namespace {
 constexpr std::string_view failed_login_message = "Incorrect email or password.";
 constexpr std::string_view failed_admin_login_message = "Incorrect username or password.";
 constexpr std::string_view admin_closed_message =
-    "Administrator sign-in is not set up on this server: ADMIN_USERNAME and ADMIN_PASSWORD_HASH "
-    "are not configured.";
+    "Administrator sign-in is not set up on this server: neither ADMIN_USERNAME and "
+    "ADMIN_PASSWORD_HASH nor AD_SERVER is configured.";
+constexpr std::string_view directory_unavailable_message =
+    "The directory (Active Directory) cannot be reached right now, so directory accounts cannot "
+    "sign in. Please try again in a few minutes, or ask your IT team.";
 constexpr std::string_view throttled_message =
     "Too many sign-in attempts. Please wait a few minutes before trying again.";
 
@@ -123,8 +129,12 @@ std::string safe_admin_next(std::string_view next) {
     return admin_page ? auth::safe_next(next, "/admin") : "/admin";
 }
 
-bool admin_login_open(const app::config& cfg) {
+bool local_admin_configured(const app::config& cfg) {
     return !cfg.admin_username.empty() && !cfg.admin_password_hash.empty();
+}
+
+bool admin_login_open(const app::config& cfg) {
+    return local_admin_configured(cfg) || cfg.ldap.configured();
 }
 
 http::response admin_login_page(const app::services& s, http::request_context& ctx,
@@ -136,12 +146,43 @@ http::response admin_login_page(const app::services& s, http::request_context& c
     data.set("username", username);
     if (!error.empty()) data.set("error", std::string(error));
     if (!admin_login_open(s.cfg)) data.set("closed", true);
+    if (s.cfg.ldap.configured()) {
+        data.set("directory", true);
+        const std::string domain = s.cfg.ldap.domain;
+        const bool dns_domain = domain.find('.') != std::string::npos;
+        data.set("directory_example",
+                 domain.empty() ? std::string("jdoe")
+                 : dns_domain   ? "jdoe or jdoe@" + domain
+                                : "jdoe or " + domain + "\\jdoe");
+    }
     data.set("scripts", script_list({"/static/js/password-toggle.js"}));
     return render_page(s, ctx, "admin_login", data, "Administrator sign-in", code);
 }
 
-// The local super-admin of ADMIN_USERNAME / ADMIN_PASSWORD_HASH. The same answer, and one hash
-// verification, for an unknown name, a wrong password, a honeypot and a closed sign-in.
+std::string failure_details(std::string_view method, std::string_view reason) {
+    return boost::json::serialize(boost::json::object{{"method", method}, {"reason", reason}});
+}
+
+http::response admin_signed_in(app::services& s, http::request_context& ctx,
+                               const std::string& username, const std::string& method,
+                               const std::string& throttle_key, const std::string& next) {
+    s.throttle.record_success(throttle_key, ctx.client_address);
+    if (auto old = http::find_cookie(ctx.req, auth::admin_cookie)) {
+        if (auto p = s.sessions.resolve_admin(*old)) s.sessions.end(*p);
+    }
+    auto session = s.sessions.start_admin(username, method, ctx.client_address, user_agent(ctx));
+    ctx.set_cookies.push_back(session_cookie(s, auth::admin_cookie, session.token));
+    ctx.user_label = username;
+    record_audit(s, ctx, username, "ADMIN_LOGIN", {},
+                 boost::json::serialize(boost::json::object{{"method", method}}));
+    return http::redirect(safe_admin_next(next));
+}
+
+// The local super-admin of ADMIN_USERNAME / ADMIN_PASSWORD_HASH first — it must keep working while
+// the directory is down — then, when AD_SERVER is set, a member of AD_PORTAL_ADMIN_GROUP. Every
+// refusal (unknown name, wrong password, non-member, empty password, honeypot, an injection
+// attempt) gets the same page after one hash verification; only a directory outage has its own
+// message, since nothing about the account can be learnt from it.
 http::response post_admin_login(app::services& s, http::request_context& ctx) {
     const std::string username = form_value(ctx, "username").substr(0, 100);
     const std::string password = form_value(ctx, "password").substr(0, 1024);
@@ -151,7 +192,22 @@ http::response post_admin_login(app::services& s, http::request_context& ctx) {
         return admin_login_page(s, ctx, username, next, admin_closed_message,
                                 http::status::service_unavailable);
 
-    if (auto wait = s.throttle.blocked(account, ctx.client_address)) {
+    const bool local_configured = local_admin_configured(s.cfg);
+    const bool directory = s.cfg.ldap.configured();
+    const std::string local_name =
+        local_configured ? auth::normalise_account(s.cfg.admin_username) : std::string();
+    // jdoe, CORP\jdoe and jdoe@corp.example are one directory account: one throttle count.
+    const std::string directory_key =
+        directory ? auth::directory_account_key(username, s.cfg.ldap.domain) : account;
+    // The local admin's name is reserved in every spelling: it never goes to the directory, so the
+    // audit trail cannot confuse the two and the portal never locks a directory account of it.
+    const bool local_name_typed = local_configured && !account.empty() &&
+                                  (account == local_name || directory_key == local_name);
+    const std::string throttle_key = local_name_typed ? local_name : directory_key;
+
+    // Before any password is checked — and before the directory is asked, so guessing through the
+    // portal cannot lock directory accounts.
+    if (auto wait = s.throttle.blocked(throttle_key, ctx.client_address)) {
         record_audit(s, ctx, account.empty() ? "SYSTEM" : account, "ADMIN_LOGIN_THROTTLED", {},
                      R"({"reason":"too many failed attempts"})");
         auto r = admin_login_page(s, ctx, username, next, throttled_message,
@@ -160,29 +216,42 @@ http::response post_admin_login(app::services& s, http::request_context& ctx) {
         return r;
     }
     const bool honeypot = !form_value(ctx, "hp_email").empty();
-    const bool is_local = !honeypot && !account.empty() && !s.cfg.admin_password_hash.empty() &&
-                          account == auth::normalise_account(s.cfg.admin_username);
-    const bool password_ok =
+    const bool is_local = !honeypot && local_name_typed && account == local_name;
+    const bool local_ok =
         auth::verify_password(is_local ? s.cfg.admin_password_hash : auth::dummy_hash(),
                               password) &&
         is_local;
-    if (!password_ok) {
-        s.throttle.record_failure(account, ctx.client_address);
-        const char* reason = honeypot ? "honeypot" : !is_local ? "unknown user" : "wrong password";
-        record_audit(s, ctx, account.empty() ? "SYSTEM" : account, "ADMIN_LOGIN_FAILED", {},
-                     std::string(R"({"reason":")") + reason + "\"}");
-        return admin_login_page(s, ctx, username, next, failed_admin_login_message);
+    if (local_ok) return admin_signed_in(s, ctx, s.cfg.admin_username, "local", throttle_key, next);
+
+    std::string method = "local";
+    std::string reason = honeypot ? "honeypot" : is_local ? "wrong password" : "unknown user";
+    if (!honeypot && !local_name_typed && directory && !account.empty()) {
+        method = "ldap";
+        // Blocking, on this request's worker thread, bounded by the directory timeouts.
+        const auto result = auth::ldap_directory(s.cfg.ldap).authenticate(username, password);
+        switch (result.outcome) {
+            case auth::directory_outcome::signed_in:
+                return admin_signed_in(s, ctx, result.account, "ldap", throttle_key, next);
+            case auth::directory_outcome::unavailable:
+                // Not the person's fault: no throttle failure is counted.
+                spdlog::warn("directory sign-in unavailable: {}", result.detail);
+                record_audit(s, ctx, account, "ADMIN_LOGIN_FAILED", {},
+                             failure_details(method, "directory unavailable"));
+                return admin_login_page(s, ctx, username, next, directory_unavailable_message,
+                                        http::status::service_unavailable);
+            case auth::directory_outcome::refused:
+                reason = result.reason;
+                if (!result.detail.empty())
+                    spdlog::error("directory sign-in: {} (check AD_PORTAL_ADMIN_GROUP and "
+                                  "AD_BASE_DN; `customer-portal check-config` shows it too)",
+                                  result.detail);
+                break;
+        }
     }
-    s.throttle.record_success(account, ctx.client_address);
-    if (auto old = http::find_cookie(ctx.req, auth::admin_cookie)) {
-        if (auto p = s.sessions.resolve_admin(*old)) s.sessions.end(*p);
-    }
-    auto session =
-        s.sessions.start_admin(s.cfg.admin_username, "local", ctx.client_address, user_agent(ctx));
-    ctx.set_cookies.push_back(session_cookie(s, auth::admin_cookie, session.token));
-    ctx.user_label = s.cfg.admin_username;
-    record_audit(s, ctx, s.cfg.admin_username, "ADMIN_LOGIN", {}, R"({"method":"local"})");
-    return http::redirect(safe_admin_next(next));
+    s.throttle.record_failure(throttle_key, ctx.client_address);
+    record_audit(s, ctx, account.empty() ? "SYSTEM" : account, "ADMIN_LOGIN_FAILED", {},
+                 failure_details(method, reason));
+    return admin_login_page(s, ctx, username, next, failed_admin_login_message);
 }
 
 http::response post_logout(app::services& s, http::request_context& ctx) {
@@ -252,6 +321,7 @@ http::response post_change_password(app::services& s, http::request_context& ctx
     ctx.set_cookies.push_back(session_cookie(s, auth::customer_cookie, session.token));
     record_audit(s, ctx, customer->email, "CUSTOMER_PASSWORD_CHANGE",
                  {customer->customer_id, customer->email});
+    send_password_changed_notice(s, *customer, ctx.client_address);  // when mail is set up
     set_flash(ctx, "password_changed");
     return http::redirect("/inventory");
 }
