@@ -92,6 +92,9 @@ http::response application::dispatch(http::request_context& ctx) {
     }
     ctx.route_pattern = match.found->pattern;
     ctx.route_params = std::move(match.params);
+    // A set-password token is a password for an hour: the request log shows the pattern instead,
+    // whatever answer (403, 404, …) the request gets.
+    if (http::find_param(ctx.route_params, "token")) ctx.path = ctx.route_pattern;
 
     if (method == http::verb::post && ctx.req[http::bhttp::field::content_type].starts_with(
                                           "application/x-www-form-urlencoded"))

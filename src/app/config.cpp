@@ -151,6 +151,11 @@ config make_config(const std::map<std::string, std::string>& environment,
     c.store.password = r.text("DB_PASSWORD");
     c.store.windows_auth = r.boolean("DB_USE_WINDOWS_AUTH", false);
     if (c.store.name.empty()) throw config_error("DB_NAME", "is required when DB_DRIVER is not sqlite");
+    // A Flask portal's .env names its SQL Server but has no DB_DRIVER: quietly opening a new,
+    // empty SQLite file beside it would look like every account had vanished.
+    if (c.store.is_sqlite() && !c.store.server.empty())
+        throw config_error("DB_DRIVER", "is sqlite (the default) but DB_SERVER is set: name the driver for that server, "
+                                        "e.g. DB_DRIVER=ODBC Driver 17 for SQL Server, or leave DB_SERVER empty");
     if (!c.store.is_sqlite() && c.store.server.empty())
         throw config_error("DB_SERVER", "is required when DB_DRIVER is " + c.store.driver);
 

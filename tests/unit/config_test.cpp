@@ -70,6 +70,7 @@ TEST(config, bad_values_name_their_key) {
     EXPECT_EQ(key_of({{"LOG_FORMAT", "xml"}}), "LOG_FORMAT");
     EXPECT_EQ(key_of({{"APP_BASE_URL", "portal.example.com"}}), "APP_BASE_URL");
     EXPECT_EQ(key_of({{"DB_DRIVER", "postgresql"}, {"DB_NAME", "portal"}}), "DB_SERVER");
+    EXPECT_EQ(key_of({{"DB_SERVER", "sql01"}, {"DB_NAME", "CustomerPortalDB"}}), "DB_DRIVER");
     EXPECT_EQ(key_of({{"ADMIN_USERNAME", "admin"}}), "ADMIN_PASSWORD_HASH");
     EXPECT_EQ(key_of({{"AD_SERVER", "ldap://dc1"}}), "AD_BASE_DN");
     EXPECT_EQ(key_of({{"SMTP_SERVER", "mail"}}), "EMAIL_FROM");
