@@ -189,12 +189,8 @@ void pg_cluster::start() {
     std::string last_failure;
     for (int attempt = 0; attempt < 5; ++attempt) {
         port_ = free_port();
-        std::string options = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
-                              " -c unix_socket_directories=" + dir_ +
-                              " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-                              " -c max_connections=50 -c shared_buffers=32MB";
         auto started = run(as_server_user({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-l", log_file_,
-                                           "-o", options, "-w", "-t", "60", "start"}));
+                                           "-o", server_options(), "-w", "-t", "60", "start"}));
         if (started.status == 0) {
             running_ = true;
             return;
@@ -205,6 +201,36 @@ void pg_cluster::start() {
         if (log().find("could not bind") == std::string::npos) break;
     }
     throw std::runtime_error("pg_cluster: " + last_failure);
+}
+
+std::string pg_cluster::server_options() const {
+    return "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
+           " -c unix_socket_directories=" + dir_ +
+           " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+           " -c max_connections=50 -c shared_buffers=32MB";
+}
+
+void pg_cluster::stop_server() {
+    if (!running_) return;
+    auto stopped = run(as_server_user(
+        {bin_dir_ + "/pg_ctl", "-D", data_dir_, "-m", "fast", "-w", "-t", "60", "stop"}));
+    if (stopped.status != 0)
+        throw std::runtime_error("pg_cluster: pg_ctl stop failed (exit " +
+                                 std::to_string(stopped.status) + "):\n" + stopped.output +
+                                 "\nserver log:\n" + log());
+    running_ = false;
+}
+
+void pg_cluster::start_server() {
+    if (running_) return;
+    // The same port as before: clients configured with it must find the server again.
+    auto started = run(as_server_user({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-l", log_file_,
+                                       "-o", server_options(), "-w", "-t", "60", "start"}));
+    if (started.status != 0)
+        throw std::runtime_error("pg_cluster: pg_ctl start failed (exit " +
+                                 std::to_string(started.status) + "):\n" + started.output +
+                                 "\nserver log:\n" + log());
+    running_ = true;
 }
 
 void pg_cluster::stop() noexcept {

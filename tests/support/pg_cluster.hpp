@@ -45,9 +45,17 @@ public:
     // The server log so far (for failure messages).
     std::string log() const;
 
+    // An outage of the store: stop_server() shuts the server down (fast mode: open connections
+    // are ended, new ones refused) and keeps its data; start_server() starts it again on the same
+    // port. Both wait until the server has finished; both throw with the log when pg_ctl fails.
+    void stop_server();
+    void start_server();
+    bool server_running() const { return running_; }
+
 private:
     void start();
     void stop() noexcept;
+    std::string server_options() const;
     std::vector<std::string> as_server_user(std::vector<std::string> argv) const;
 
     std::string bin_dir_;
