@@ -141,11 +141,28 @@ function start(root) {
     syncChips();
   }
 
+  // aria-sort marks the primary column only (one per table); the secondary one carries a
+  // "then" marker and says so in its button's accessible name.
   function syncSortHeaders() {
     const column = effectiveSort(state);
     for (const [name, th] of headers) {
       if (name === column) th.setAttribute("aria-sort", state.order === "desc" ? "descending" : "ascending");
       else th.removeAttribute("aria-sort");
+      const button = th.querySelector("[data-sort]");
+      let note = button?.querySelector("[data-sort-then]");
+      if (name === state.then) {
+        th.dataset.sortThen = state.thenOrder === "desc" ? "descending" : "ascending";
+        if (button && !note) {
+          note = document.createElement("span");
+          note.className = "visually-hidden";
+          note.dataset.sortThen = "";
+          button.append(note);
+        }
+        if (note) note.textContent = `, then sorted ${th.dataset.sortThen}`;
+      } else {
+        delete th.dataset.sortThen;
+        note?.remove();
+      }
     }
   }
 
@@ -489,8 +506,15 @@ function start(root) {
     const button = event.target.closest("[data-sort]");
     if (!button) return;
     const column = button.dataset.sort;
-    const order = effectiveSort(state) === column && state.order === "asc" ? "desc" : "asc";
-    commit({ sort: column, order, page: 1 });
+    const flip = (order) => (order === "asc" ? "desc" : "asc");
+    // Shift-click (or Shift+Enter) adds the column as a secondary sort, or flips it.
+    if (event.shiftKey && column !== effectiveSort(state)) {
+      const thenOrder = state.then === column ? flip(state.thenOrder) : "asc";
+      return commit({ then: column, thenOrder, page: 1 });
+    }
+    const order = effectiveSort(state) === column ? flip(state.order) : "asc";
+    const keep = event.shiftKey ? { then: state.then, thenOrder: state.thenOrder } : { then: "", thenOrder: "asc" };
+    commit({ sort: column, order, page: 1, ...keep });
   });
 
   el.pageList.addEventListener("click", (event) => {

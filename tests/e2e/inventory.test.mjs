@@ -261,6 +261,53 @@ describe("inventory page", () => {
     });
   });
 
+  test("shift-click adds a secondary sort, kept in the address", async (t) => {
+    await withPage(t, {}, async (page, errors) => {
+      await signIn(page, NINA);
+      const header = (name) => page.locator(`[data-grid] thead th[data-column="${name}"]`);
+      await expectReload(page, () => header("status").getByRole("button").click());
+      let response = await expectReload(page, () => header("expires").getByRole("button").click({ modifiers: ["Shift"] }));
+      assert.deepEqual(searchParams(page), { sort: "status,expires", order: "asc,asc" });
+      assert.equal(await header("status").getAttribute("aria-sort"), "ascending");
+      assert.equal(await header("expires").getAttribute("aria-sort"), null, "aria-sort marks one column only");
+      assert.equal(await header("expires").getAttribute("data-sort-then"), "ascending");
+      assert.match(await header("expires").getByRole("button").textContent(), /Expires, then sorted ascending/);
+
+      // The answer: by status, then expiry date within each status (empty dates last).
+      const sortedWithin = (body, descending) => {
+        const status = body.columns.indexOf("status");
+        const expires = body.columns.indexOf("expires");
+        let groups = 0;
+        for (let i = 1; i < body.rows.length; i++) {
+          const [a, b] = [body.rows[i - 1], body.rows[i]];
+          if (a[status] !== b[status]) continue;
+          groups++;
+          if (a[expires] === null || b[expires] === null) {
+            assert.ok(descending ? a[expires] === null || b[expires] !== null : b[expires] === null || a[expires] !== null);
+            continue;
+          }
+          assert.ok(descending ? a[expires] >= b[expires] : a[expires] <= b[expires], `${a[expires]} then ${b[expires]}`);
+        }
+        assert.ok(groups > 0, "the page has rows with the same status");
+      };
+      sortedWithin(await response.json(), false);
+
+      response = await expectReload(page, () => header("expires").getByRole("button").click({ modifiers: ["Shift"] }));
+      assert.deepEqual(searchParams(page), { sort: "status,expires", order: "asc,desc" });
+      sortedWithin(await response.json(), true);
+      await screenshot(page, "inventory-secondary-sort");
+
+      await page.reload();
+      await gridReady(page);
+      assert.equal(await header("expires").getAttribute("data-sort-then"), "descending", "restored on reload");
+      // A plain click starts over with one sort column.
+      await expectReload(page, () => header("bin").getByRole("button").click());
+      assert.deepEqual(searchParams(page), { sort: "bin" });
+      assert.equal(await header("expires").getAttribute("data-sort-then"), null);
+      assertNoErrors(errors);
+    });
+  });
+
   test("dark theme", async (t) => {
     await withPage(t, { colorScheme: "dark" }, async (page, errors) => {
       await signIn(page, NINA);

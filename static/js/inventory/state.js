@@ -34,7 +34,7 @@ const MAX_VALUE_LENGTH = 200; // the API refuses longer values
 
 /** A fresh state: no filters, default sort, first page. */
 export function initialState() {
-  const state = { sort: "", order: "asc", page: 1, per_page: DEFAULT_PER_PAGE };
+  const state = { sort: "", order: "asc", then: "", thenOrder: "asc", page: 1, per_page: DEFAULT_PER_PAGE };
   for (const key of FILTER_KEYS) state[key] = "";
   return state;
 }
@@ -57,9 +57,15 @@ export function stateFromSearch(search) {
     const value = params.get(key) ?? "";
     state[key] = (key === "q" ? value.trim() : value).slice(0, MAX_VALUE_LENGTH);
   }
-  const sort = params.get("sort") ?? "";
+  // sort=a,b and order=x,y: a secondary sort among rows equal in the first column.
+  const [sort = "", then = ""] = (params.get("sort") ?? "").split(",");
+  const [order, thenOrder] = (params.get("order") ?? "").split(",");
   state.sort = COLUMNS.includes(sort) ? sort : "";
-  state.order = params.get("order") === "desc" ? "desc" : "asc";
+  state.order = order === "desc" ? "desc" : "asc";
+  if (COLUMNS.includes(then) && then !== effectiveSort(state)) {
+    state.then = then;
+    state.thenOrder = thenOrder === "desc" ? "desc" : "asc";
+  }
   state.page = wholeNumber(params.get("page"), 1, 1_000_000_000) ?? 1;
   state.per_page = wholeNumber(params.get("per_page"), 1, MAX_PER_PAGE) ?? DEFAULT_PER_PAGE;
   return state;
@@ -69,8 +75,13 @@ export function stateFromSearch(search) {
 export function searchFromState(state) {
   const params = new URLSearchParams();
   for (const key of FILTER_KEYS) if (state[key]) params.set(key, state[key]);
-  if (state.sort) params.set("sort", state.sort);
-  if (state.order === "desc") params.set("order", "desc");
+  if (state.then) {
+    params.set("sort", `${effectiveSort(state)},${state.then}`);
+    params.set("order", `${state.order},${state.thenOrder}`);
+  } else {
+    if (state.sort) params.set("sort", state.sort);
+    if (state.order === "desc") params.set("order", "desc");
+  }
   if (state.page > 1) params.set("page", String(state.page));
   if (state.per_page !== DEFAULT_PER_PAGE) params.set("per_page", String(state.per_page));
   return params.toString();
