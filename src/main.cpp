@@ -120,6 +120,13 @@ int check_config(const app::config& cfg) {
     }
     const auto directory = auth::check_directory(cfg);  // binds as AD_SERVICE_ACCOUNT
     line("LDAP", directory.ok, directory.line);
+    // No built-in default admin: without either kind, /admin-login is closed (not a failure).
+    const bool local_admin = !cfg.admin_username.empty() && !cfg.admin_password_hash.empty();
+    line("admin sign-in", true,
+         local_admin ? "local super-admin '" + cfg.admin_username + "'" +
+                           (cfg.ldap.configured() ? ", and members of AD_PORTAL_ADMIN_GROUP" : "")
+         : cfg.ldap.configured() ? "members of AD_PORTAL_ADMIN_GROUP only (no ADMIN_USERNAME / ADMIN_PASSWORD_HASH)"
+                                 : "closed: set ADMIN_USERNAME and ADMIN_PASSWORD_HASH (or AD_SERVER) to open /admin-login");
     return all_ok ? 0 : 1;
 }
 

@@ -345,6 +345,11 @@ TEST(mail, check_config_reports_each_dependency_on_one_line) {
               std::string::npos)
         << r.output;
     EXPECT_NE(r.output.find("LDAP: not configured"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("admin sign-in: closed"), std::string::npos) << r.output;
+    env["ADMIN_USERNAME"] = "boss";
+    env["ADMIN_PASSWORD_HASH"] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA";
+    r = run_portal({"check-config"}, env, dir.path);
+    EXPECT_NE(r.output.find("admin sign-in: local super-admin 'boss'"), std::string::npos) << r.output;
 
     sink.stop();
     r = run_portal({"check-config"}, env, dir.path);
