@@ -1,27 +1,14 @@
 #include "mail/email_templates.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include "web/templates.hpp"
+
 #include <stdexcept>
 
 namespace portal::mail {
 
-email_templates::email_templates(const std::string& dir) {
-    namespace fs = std::filesystem;
-    if (!fs::is_directory(dir))
-        throw std::runtime_error("email templates folder not found: " + dir);
-    for (const auto& item : fs::directory_iterator(dir)) {
-        if (item.path().extension() != ".mustache") continue;
-        std::ifstream in(item.path());
-        std::stringstream buffer;
-        buffer << in.rdbuf();
-        kainjow::mustache::mustache check(buffer.str());
-        if (!check.is_valid())
-            throw std::runtime_error("template " + item.path().string() + ": " +
-                                     check.error_message());
-        sources_[item.path().stem().string()] = buffer.str();  // "welcome.txt", "layout.html", …
-    }
+email_templates::email_templates(const std::string& dir)
+    // Keyed "welcome.txt", "layout.html", …
+    : sources_(web::load_mustache_sources(dir, "email templates")) {
     for (const char* layout : {"layout.txt", "layout.html"})
         if (!sources_.count(layout))
             throw std::runtime_error("email template " + dir + "/" + layout +

@@ -465,7 +465,17 @@ void database::prepare_connection(soci::session& s) {
             // readers run beside the one writer; NORMAL is durable in WAL mode against a process
             // crash (kill -9), only an OS crash can lose the last commits.
             s << "PRAGMA busy_timeout=5000";
-            s << "PRAGMA journal_mode=WAL";
+            // Two connections opening a fresh file at once: SQLite may refuse the switch to WAL
+            // with "database is locked" without calling the busy handler. Try again, briefly.
+            for (int attempt = 1;; ++attempt) {
+                try {
+                    s << "PRAGMA journal_mode=WAL";
+                    break;
+                } catch (const soci::soci_error& e) {
+                    if (attempt == 100 || !is_retryable(e)) throw;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+            }
             s << "PRAGMA synchronous=NORMAL";
             s << "PRAGMA foreign_keys=ON";
             break;

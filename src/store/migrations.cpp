@@ -120,6 +120,16 @@ dialect_schema make_sqlite() {
              "CREATE INDEX IF NOT EXISTS IX_AuditLog_action ON AuditLog (action_type, "
              "\"timestamp\")",
          }});
+    s.migrations.push_back(
+        {4,
+         "admin sessions: a set-password link waiting to be shown to its admin",
+         {
+             // Only an addition, like versions 2 and 3. Sealed (AES-256-GCM, key from SECRET_KEY)
+             // by web/link_notices.cpp: a waiting link is as good as a password. On the session's
+             // row, so every instance sees it and it goes when the session ends. At most 4000
+             // characters on every dialect (store::admin_notice_width), NVARCHAR's widest bound.
+             "ALTER TABLE AdminSessions ADD COLUMN pending_notice TEXT NULL",
+         }});
     return s;
 }
 
@@ -239,6 +249,12 @@ dialect_schema make_postgresql() {
              "updated_by VARCHAR(255) NULL)",
              "CREATE INDEX IF NOT EXISTS IX_AuditLog_action ON AuditLog (action_type, "
              "\"timestamp\")",
+         }});
+    s.migrations.push_back(
+        {4,
+         "admin sessions: a set-password link waiting to be shown to its admin",
+         {
+             "ALTER TABLE AdminSessions ADD COLUMN pending_notice VARCHAR(4000) NULL",
          }});
     return s;
 }
@@ -381,6 +397,14 @@ dialect_schema make_mssql() {
                                              "updated_by NVARCHAR(255) NULL)",
              if_no_index("AuditLog", "IX_AuditLog_action") +
                  "CREATE INDEX IX_AuditLog_action ON AuditLog (action_type, [timestamp])",
+         }});
+    s.migrations.push_back(
+        {4,
+         "admin sessions: a set-password link waiting to be shown to its admin",
+         {
+             // Bounded, not NVARCHAR(MAX): SOCI's ODBC back end reads it into a fixed buffer.
+             if_no_column("AdminSessions", "pending_notice") +
+                 "ALTER TABLE AdminSessions ADD pending_notice NVARCHAR(4000) NULL",
          }});
     return s;
 }

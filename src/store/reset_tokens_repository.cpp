@@ -2,6 +2,42 @@
 
 namespace portal::store {
 
+namespace {
+
+// The PasswordResetTokens row matching `condition`, whose placeholders `uses` bind in order.
+template <class... Uses>
+std::optional<reset_token_record> select_token(soci::session& s, const std::string& condition,
+                                               const Uses&... uses) {
+    reset_token_record r;
+    std::tm expiry{}, created{};
+    int used = 0;
+    std::string purpose;
+    soci::indicator used_ind{}, purpose_ind{}, created_ind{};
+    soci::statement st(s);
+    (st.exchange(uses), ...);
+    st.exchange(soci::into(r.token_id));
+    st.exchange(soci::into(r.customer_id));
+    st.exchange(soci::into(r.token_hash));
+    st.exchange(soci::into(expiry));
+    st.exchange(soci::into(used, used_ind));
+    st.exchange(soci::into(purpose, purpose_ind));
+    st.exchange(soci::into(created, created_ind));
+    st.alloc();
+    st.prepare(
+        "SELECT token_id, customer_id, token_hash, expiry_date, is_used, purpose, created_at "
+        "FROM PasswordResetTokens WHERE " +
+        condition);
+    st.define_and_bind();
+    if (!st.execute(true)) return std::nullopt;
+    r.expiry_date = from_db_time(expiry);
+    r.is_used = used_ind == soci::i_ok && used != 0;
+    if (purpose_ind == soci::i_ok) r.purpose = purpose;
+    if (created_ind == soci::i_ok) r.created_at = from_db_time(created);
+    return r;
+}
+
+}  // namespace
+
 int reset_tokens_repository::create(int customer_id, const std::string& token_hash,
                                     time_point expires, const std::string& purpose,
                                     time_point now) {
@@ -27,26 +63,12 @@ int reset_tokens_repository::create(int customer_id, const std::string& token_ha
 
 std::optional<reset_token_record> reset_tokens_repository::find_valid(const std::string& token_hash,
                                                                       time_point now) {
-    return db_.with_session([&](soci::session& s) -> std::optional<reset_token_record> {
+    return db_.with_session([&](soci::session& s) {
         std::string hash = token_hash;
         std::tm now_tm = to_db_time(now);
-        reset_token_record r;
-        std::tm expiry{}, created{};
-        int used = 0;
-        std::string purpose;
-        soci::indicator used_ind{}, purpose_ind{}, created_ind{};
-        s << "SELECT token_id, customer_id, token_hash, expiry_date, is_used, purpose, created_at "
-             "FROM PasswordResetTokens WHERE token_hash = :h AND COALESCE(is_used, 0) = 0 AND "
-             "expiry_date > :now",
-            soci::use(hash), soci::use(now_tm), soci::into(r.token_id), soci::into(r.customer_id),
-            soci::into(r.token_hash), soci::into(expiry), soci::into(used, used_ind),
-            soci::into(purpose, purpose_ind), soci::into(created, created_ind);
-        if (!s.got_data()) return std::nullopt;
-        r.expiry_date = from_db_time(expiry);
-        r.is_used = used_ind == soci::i_ok && used != 0;
-        if (purpose_ind == soci::i_ok) r.purpose = purpose;
-        if (created_ind == soci::i_ok) r.created_at = from_db_time(created);
-        return r;
+        return select_token(s,
+                            "token_hash = :h AND COALESCE(is_used, 0) = 0 AND expiry_date > :now",
+                            soci::use(hash), soci::use(now_tm));
     });
 }
 
@@ -94,25 +116,11 @@ int reset_tokens_repository::delete_for_customer(int customer_id) {
     });
 }
 
-std::optional<reset_token_record> reset_tokens_repository::find_by_hash(const std::string& token_hash) {
-    return db_.with_session([&](soci::session& s) -> std::optional<reset_token_record> {
+std::optional<reset_token_record> reset_tokens_repository::find_by_hash(
+    const std::string& token_hash) {
+    return db_.with_session([&](soci::session& s) {
         std::string hash = token_hash;
-        reset_token_record r;
-        std::tm expiry{}, created{};
-        int used = 0;
-        std::string purpose;
-        soci::indicator used_ind{}, purpose_ind{}, created_ind{};
-        s << "SELECT token_id, customer_id, token_hash, expiry_date, is_used, purpose, created_at "
-             "FROM PasswordResetTokens WHERE token_hash = :h",
-            soci::use(hash), soci::into(r.token_id), soci::into(r.customer_id),
-            soci::into(r.token_hash), soci::into(expiry), soci::into(used, used_ind),
-            soci::into(purpose, purpose_ind), soci::into(created, created_ind);
-        if (!s.got_data()) return std::nullopt;
-        r.expiry_date = from_db_time(expiry);
-        r.is_used = used_ind == soci::i_ok && used != 0;
-        if (purpose_ind == soci::i_ok) r.purpose = purpose;
-        if (created_ind == soci::i_ok) r.created_at = from_db_time(created);
-        return r;
+        return select_token(s, "token_hash = :h", soci::use(hash));
     });
 }
 

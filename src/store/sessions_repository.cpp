@@ -329,3 +329,55 @@ bool delete_customer_session_if_idle(database& db, const std::string& session_id
 }
 
 }  // namespace portal::store
+
+// Set-password links waiting for their admin (web/link_notices.hpp).
+namespace portal::store {
+
+bool admin_session_has_notice(database& db, const std::string& session_id) {
+    return db.with_session([&](soci::session& s) {
+        std::string id = session_id;
+        long long n = 0;
+        s << "SELECT COUNT(*) FROM AdminSessions WHERE session_id = :id AND pending_notice IS "
+             "NOT NULL",
+            soci::use(id), soci::into(n);
+        return n > 0;
+    });
+}
+
+bool change_admin_session_notice(
+    database& db, const std::string& session_id, bool only_if_pending,
+    const std::function<std::optional<std::string>(const std::optional<std::string>&)>& change) {
+    return db.in_transaction([&](soci::session& s) {
+        std::string id = session_id;
+        // A no-op UPDATE takes the row's write lock the same way on every dialect (SELECT … FOR
+        // UPDATE is not T-SQL). A concurrent taker blocks here until this transaction ends, then
+        // re-checks `pending_notice IS NOT NULL` against what was committed.
+        const std::string lock_sql =
+            std::string(
+                "UPDATE AdminSessions SET pending_notice = pending_notice WHERE "
+                "session_id = :id") +
+            (only_if_pending ? " AND pending_notice IS NOT NULL" : "");
+        soci::statement lock = (s.prepare << lock_sql, soci::use(id));
+        if (affected(lock) == 0) return false;
+
+        std::string stored;
+        soci::indicator ind = soci::i_null;
+        s << "SELECT pending_notice FROM AdminSessions WHERE session_id = :id", soci::use(id),
+            soci::into(stored, ind);
+        std::optional<std::string> current;
+        if (s.got_data() && ind == soci::i_ok) current = stored;
+        if (only_if_pending && !current) return false;
+
+        const std::optional<std::string> next = change(current);
+        if (next == current) return true;
+        if (next && next->size() > admin_notice_width)
+            throw std::length_error("an admin session notice is wider than its column");
+        std::string value = next.value_or(std::string());
+        soci::indicator value_ind = next ? soci::i_ok : soci::i_null;
+        s << "UPDATE AdminSessions SET pending_notice = :n WHERE session_id = :id",
+            soci::use(value, value_ind), soci::use(id);
+        return true;
+    });
+}
+
+}  // namespace portal::store

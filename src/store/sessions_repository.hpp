@@ -4,6 +4,7 @@
 #include "store/database.hpp"
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,5 +101,31 @@ namespace portal::store {
 // session used between the listing and the delete survives. True when it was deleted.
 bool delete_customer_session_if_idle(database& db, const std::string& session_id,
                                      time_point idle_before);
+
+}  // namespace portal::store
+
+// A set-password link waiting to be shown to the admin who made it (web/link_notices.hpp):
+// AdminSessions.pending_notice (migration 4). The value is opaque here and sealed by the caller;
+// on the session's row, every instance sees it and it goes when the session does.
+namespace portal::store {
+
+// The widest value pending_notice holds on every dialect (NVARCHAR(4000) on SQL Server).
+inline constexpr std::size_t admin_notice_width = 4000;
+
+// True when the session has a notice waiting: a plain read, so the pages that usually have
+// nothing to show write nothing.
+bool admin_session_has_notice(database& db, const std::string& session_id);
+
+// Replaces the session's notice with what `change` makes of it, in one transaction whose first
+// statement takes the row's write lock (an UPDATE … WHERE session_id = :id, with AND
+// pending_notice IS NOT NULL when only_if_pending), so a second request of the same session waits
+// and then sees the first one's result: a notice is taken by one request only. `change` gets the
+// stored value (nullopt: none) and returns the new one (nullopt clears it; the same value writes
+// nothing); it may run more than once, as the transaction is retried after a conflict. False,
+// without calling `change`, when there is no such session (or, with only_if_pending, no notice).
+// Joins the caller's transaction when there is one.
+bool change_admin_session_notice(
+    database& db, const std::string& session_id, bool only_if_pending,
+    const std::function<std::optional<std::string>(const std::optional<std::string>&)>& change);
 
 }  // namespace portal::store

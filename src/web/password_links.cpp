@@ -3,8 +3,7 @@
 #include "auth/tokens.hpp"
 #include "mail/mailer.hpp"
 #include "store/reset_tokens_repository.hpp"
-
-#include <ctime>
+#include "web/admin_support.hpp"
 
 namespace portal::web {
 
@@ -18,12 +17,7 @@ std::string base_url(const app::services& s) {
 
 // "24 Nov 2026, 10:00 UTC": emails cannot run the pages' local-time script.
 std::string utc_text(std::chrono::system_clock::time_point t) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buffer[64];
-    std::strftime(buffer, sizeof buffer, "%d %b %Y, %H:%M UTC", &tm);
-    return buffer;
+    return format_utc(t, "%d %b %Y, %H:%M UTC");
 }
 
 std::string full_name(const store::customer_record& c) {

@@ -7,9 +7,11 @@
 
 namespace portal::web {
 
-template_set::template_set(const std::string& dir) {
+std::map<std::string, std::string> load_mustache_sources(const std::string& dir,
+                                                         const std::string& what) {
     namespace fs = std::filesystem;
-    if (!fs::is_directory(dir)) throw std::runtime_error("templates folder not found: " + dir);
+    if (!fs::is_directory(dir)) throw std::runtime_error(what + " folder not found: " + dir);
+    std::map<std::string, std::string> sources;
     for (const auto& item : fs::directory_iterator(dir)) {
         if (item.path().extension() != ".mustache") continue;
         std::ifstream in(item.path());
@@ -17,9 +19,15 @@ template_set::template_set(const std::string& dir) {
         buffer << in.rdbuf();
         kainjow::mustache::mustache check(buffer.str());
         if (!check.is_valid())
-            throw std::runtime_error("template " + item.path().string() + ": " + check.error_message());
-        sources_[item.path().stem().string()] = buffer.str();
+            throw std::runtime_error("template " + item.path().string() + ": " +
+                                     check.error_message());
+        sources[item.path().stem().string()] = buffer.str();
     }
+    return sources;
+}
+
+template_set::template_set(const std::string& dir)
+    : sources_(load_mustache_sources(dir, "templates")) {
     if (!has("layout")) throw std::runtime_error("templates/layout.mustache is missing");
 }
 
@@ -31,7 +39,8 @@ std::string template_set::render(const std::string& name, const mustache_data& d
     return tmpl.render(data);
 }
 
-std::string template_set::page(const std::string& name, const mustache_data& data, mustache_data layout) const {
+std::string template_set::page(const std::string& name, const mustache_data& data,
+                               mustache_data layout) const {
     layout.set("content", render(name, data));
     return render("layout", layout);
 }

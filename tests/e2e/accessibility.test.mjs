@@ -4,15 +4,18 @@
 // 404) is skipped with the reason, so the sweep covers each page as soon as it exists; the pages
 // that exist today must not answer 404.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
-import { adminSignIn, checkA11y, formatViolations, launchBrowser, startPortal } from "./support.mjs";
+import {
+  adminSignIn,
+  assertAccessible,
+  checkA11y,
+  customerSignIn,
+  formatViolations,
+  launchBrowser,
+  startPortal,
+  storeSql,
+} from "./support.mjs";
 
-const run = promisify(execFile);
-
-const DEMO_PASSWORD = "demo-password-2026";
 const CUSTOMER = "alice@acme.example";
 // Flagged must_reset_password before signing in, so /force-change-password is reachable.
 const MUST_RESET = "staff@warehouse.example";
@@ -23,35 +26,15 @@ let customerId;
 let generic404 = "";
 const skipped = new Set();
 
-/** Runs SQL on the demo's store while the portal runs (sqlite3 shell, or Python's module). */
-async function storeSql(sql) {
-  const db = path.join(portal.workDir, "data", "demo", "portal.db");
-  try {
-    const { stdout } = await run("sqlite3", ["-cmd", ".timeout 10000", db, sql]);
-    return stdout.trim();
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    const script = [
-      "import sqlite3, sys",
-      "c = sqlite3.connect(sys.argv[1], timeout=10)",
-      "rows = c.execute(sys.argv[2]).fetchall()",
-      "c.commit()",
-      "print('\\n'.join('|'.join(str(v) for v in r) for r in rows))",
-    ].join("\n");
-    const { stdout } = await run("python3", ["-c", script, db, sql]);
-    return stdout.trim();
-  }
-}
-
 /** The text of <main>, which tells the generic "no such page" apart from a page's own 404. */
 const mainText = (page) => page.locator("main").innerText();
 
 before(async () => {
   portal = await startPortal();
   browser = await launchBrowser();
-  customerId = await storeSql(`SELECT customer_id FROM Customers WHERE email = '${CUSTOMER}'`);
+  customerId = await storeSql(portal, `SELECT customer_id FROM Customers WHERE email = '${CUSTOMER}'`);
   assert.match(customerId, /^\d+$/, "the demo has its customers");
-  await storeSql(`UPDATE Customers SET must_reset_password = 1 WHERE email = '${MUST_RESET}'`);
+  await storeSql(portal, `UPDATE Customers SET must_reset_password = 1 WHERE email = '${MUST_RESET}'`);
 
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -125,18 +108,20 @@ for (const theme of ["light", "dark"]) {
 
       contexts.customer = await make();
       const customer = await contexts.customer.newPage();
-      await signInCustomer(customer, CUSTOMER, "/inventory");
+      await customerSignIn(customer, portal.baseUrl, CUSTOMER, { settle: true });
       await customer.close();
 
       contexts["must-reset"] = await make();
       const mustReset = await contexts["must-reset"].newPage();
-      await signInCustomer(mustReset, MUST_RESET, "/force-change-password");
+      await customerSignIn(mustReset, portal.baseUrl, MUST_RESET, {
+        landing: "/force-change-password",
+        settle: true,
+      });
       await mustReset.close();
 
       contexts.admin = await make();
       const admin = await contexts.admin.newPage();
-      await adminSignIn(admin, portal.baseUrl);
-      await admin.waitForLoadState("networkidle");
+      await adminSignIn(admin, portal.baseUrl, { settle: true });
       await admin.close();
     });
 
@@ -167,12 +152,7 @@ for (const theme of ["light", "dark"]) {
           const scheme = await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
           assert.equal(scheme, theme, `the page shows the ${theme} theme`);
 
-          const violations = await checkA11y(page);
-          assert.equal(
-            violations.length,
-            0,
-            `axe found serious/critical violations on ${target} (${theme}):\n${formatViolations(violations)}`,
-          );
+          await assertAccessible(page, `${target} (${theme})`);
         } catch (error) {
           t.diagnostic(`customer-portal output (last lines):\n${portal.output().split("\n").slice(-30).join("\n")}`);
           throw error;
@@ -182,15 +162,4 @@ for (const theme of ["light", "dark"]) {
       });
     }
   });
-}
-
-async function signInCustomer(page, email, landing) {
-  await page.goto(`${portal.baseUrl}/login`);
-  await page.locator('form[action="/login"] input[name="email"]').fill(email);
-  await page.locator('form[action="/login"] input[name="password"]').fill(DEMO_PASSWORD);
-  await Promise.all([
-    page.waitForURL(`${portal.baseUrl}${landing}`),
-    page.locator('form[action="/login"]').getByRole("button", { name: "Sign in" }).click(),
-  ]);
-  await page.waitForLoadState("networkidle");
 }

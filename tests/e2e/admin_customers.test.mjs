@@ -8,16 +8,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
+  PHONE,
   adminSignIn,
-  checkA11y,
-  collectPageErrors,
-  formatViolations,
+  assertAccessible,
+  assertFitsWidth,
   launchBrowser,
   screenshot,
   startPortal,
+  withPage,
 } from "./support.mjs";
-
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
 let portal;
 let browser;
@@ -35,30 +34,17 @@ after(async () => {
 const url = (p) => `${portal.baseUrl}${p}`;
 
 /** A fresh signed-in admin context; prints the portal's log when `fn` fails. */
-async function withAdmin(t, contextOptions, fn) {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    locale: "en-US",
-    colorScheme: "light",
-    ...contextOptions,
-  });
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  try {
-    await adminSignIn(page, portal.baseUrl);
-    await fn(page, errors, context);
-  } catch (error) {
-    t.diagnostic(`customer-portal output:\n${portal.output()}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
-
-async function assertAccessible(page, where) {
-  const violations = await checkA11y(page);
-  assert.equal(violations.length, 0, `axe found serious/critical violations on ${where}:\n${formatViolations(violations)}`);
-}
+const withAdmin = (t, contextOptions, fn) =>
+  withPage(
+    t,
+    {
+      browser,
+      portal,
+      options: { locale: "en-US", colorScheme: "light", ...contextOptions },
+      setup: (page) => adminSignIn(page, portal.baseUrl),
+    },
+    fn,
+  );
 
 /**
  * Console errors, CSP violations and failed requests, other than the document's own expected 4xx
@@ -73,11 +59,6 @@ function assertNoErrors(errors, allowedStatuses = []) {
       ),
   );
   assert.deepEqual(unexpected, [], "no console errors, CSP violations or failed requests");
-}
-
-async function assertFitsWidth(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
 }
 
 const listNames = (page) => page.locator("tbody a.table__primary").allInnerTexts();
@@ -311,12 +292,12 @@ describe("admin: customer accounts", () => {
   test("phone width (390 px)", { timeout: 240_000 }, async (t) => {
     await withAdmin(t, PHONE, async (page, errors) => {
       await page.goto(url("/admin/customers"));
-      await assertFitsWidth(page);
+      await assertFitsWidth(page, "the window");
       await assertAccessible(page, "the list on a phone");
       await screenshot(page, "admin-customers-phone");
       await page.getByRole("link", { name: "Alice Acme" }).click();
       await page.getByRole("heading", { name: "Alice Acme" }).waitFor();
-      await assertFitsWidth(page);
+      await assertFitsWidth(page, "the window");
       await assertAccessible(page, "an account on a phone");
       await screenshot(page, "admin-customer-phone");
       await page.getByRole("link", { name: "Deactivate…" }).click();
@@ -324,7 +305,7 @@ describe("admin: customer accounts", () => {
       await screenshot(page, "admin-customer-dialog-phone");
       await page.getByRole("button", { name: "Cancel" }).click();
       await page.goto(url("/admin/customers/new"));
-      await assertFitsWidth(page);
+      await assertFitsWidth(page, "the window");
       await assertAccessible(page, "the form on a phone");
       await screenshot(page, "admin-customer-new-phone");
       await page.goto(url("/admin/customers?q=alice"));

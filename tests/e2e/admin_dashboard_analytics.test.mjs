@@ -5,25 +5,22 @@
 // logins in the reader's time zone; light, dark and phone width, axe on each, no console errors.
 // Screenshots: admin-dashboard{,-dark,-phone}, admin-analytics{,-dark,-phone}, admin-dashboard-mail-failed.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import {
+  PHONE,
   adminSignIn,
-  checkA11y,
-  collectPageErrors,
-  formatViolations,
+  assertAccessible,
+  assertFitsWidth,
+  assertThemeBackground,
+  customerSignIn,
   launchBrowser,
   screenshot,
   startPortal,
+  storeSql,
+  withPage,
 } from "./support.mjs";
 
-const run = promisify(execFile);
-
-const DEMO_PASSWORD = "demo-password-2026";
 const ALICE = "alice@acme.example";
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 // Not UTC, so a time shown in the reader's zone differs from the server's UTC text.
 const TIME_ZONE = "America/New_York";
 
@@ -38,26 +35,6 @@ const HISTORY = {
 let portal;
 let browser;
 
-/** Runs SQL on the demo's store while the portal runs (sqlite3 shell, or Python's module). */
-async function storeSql(sql) {
-  const db = path.join(portal.workDir, "data", "demo", "portal.db");
-  try {
-    const { stdout } = await run("sqlite3", ["-cmd", ".timeout 10000", db, sql]);
-    return stdout.trim();
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    const script = [
-      "import sqlite3, sys",
-      "c = sqlite3.connect(sys.argv[1], timeout=10)",
-      "rows = c.execute(sys.argv[2]).fetchall()",
-      "c.commit()",
-      "print('\\n'.join('|'.join(str(v) for v in r) for r in rows))",
-    ].join("\n");
-    const { stdout } = await run("python3", ["-c", script, db, sql]);
-    return stdout.trim();
-  }
-}
-
 const utcDay = (offset) => {
   const d = new Date();
   d.setUTCHours(0, 0, 0, 0);
@@ -69,7 +46,7 @@ const sqlTime = (d) => d.toISOString().slice(0, 19).replace("T", " ");
 async function seedHistory() {
   const rows = [];
   for (const [email, days] of Object.entries(HISTORY)) {
-    const id = await storeSql(`SELECT customer_id FROM Customers WHERE email = '${email}'`);
+    const id = await storeSql(portal, `SELECT customer_id FROM Customers WHERE email = '${email}'`);
     assert.match(id, /^\d+$/, `the demo has ${email}`);
     days.forEach((offset, i) => {
       // Spread over the day, never later than now (today's rows at 00:00 + i minutes).
@@ -78,6 +55,7 @@ async function seedHistory() {
     });
   }
   await storeSql(
+    portal,
     `INSERT INTO AuditLog ("timestamp", admin_username, action_type, target_customer_id, target_customer_email, ip_address) VALUES ${rows.join(", ")}`,
   );
 }
@@ -89,10 +67,7 @@ before(async () => {
   // A real customer visit: a sign-in (counted today), a session, and an ERP query for the status.
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${portal.baseUrl}/login`);
-  await page.locator('form[action="/login"] input[name="email"]').fill(ALICE);
-  await page.locator('form[action="/login"] input[name="password"]').fill(DEMO_PASSWORD);
-  await Promise.all([page.waitForURL(`${portal.baseUrl}/inventory`), page.getByRole("button", { name: "Sign in" }).click()]);
+  await customerSignIn(page, portal.baseUrl, ALICE);
   const api = await page.request.get(`${portal.baseUrl}/api/v1/inventory?per_page=1`);
   assert.equal(api.status(), 200, "the demo ERP answers");
   await context.close(); // the session stays in the store: one customer signed in
@@ -103,43 +78,19 @@ after(async () => {
   await portal?.stop();
 });
 
-async function withAdminPage(t, contextOptions, fn) {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    timezoneId: TIME_ZONE,
-    ...contextOptions,
-  });
-  const page = await context.newPage();
-  try {
-    await adminSignIn(page, portal.baseUrl);
-    // Let the landing page finish loading, so leaving it aborts no request (its favicon, say).
-    await page.waitForLoadState("networkidle");
-    const errors = collectPageErrors(page);
-    await fn(page, errors);
-  } catch (error) {
-    t.diagnostic(`customer-portal output:\n${portal.output()}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
-
-async function assertNoSeriousA11yViolations(page, where) {
-  const violations = await checkA11y(page);
-  assert.equal(violations.length, 0, `axe found serious/critical violations on ${where}:\n${formatViolations(violations)}`);
-}
-
-async function assertFitsPhone(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
-}
-
-async function assertTheme(page, scheme) {
-  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  const [r, g, b] = background.match(/\d+/g).map(Number);
-  if (scheme === "dark") assert.ok(r + g + b < 150, `the dark theme has a dark background (${background})`);
-  else assert.ok(r + g + b > 600, `the light theme has a light background (${background})`);
-}
+/** A signed-in admin; the errors are collected from after the sign-in. */
+const withAdminPage = (t, contextOptions, fn) =>
+  withPage(
+    t,
+    {
+      browser,
+      portal,
+      options: { viewport: { width: 1280, height: 900 }, timezoneId: TIME_ZONE, ...contextOptions },
+      setup: (page) => adminSignIn(page, portal.baseUrl, { settle: true }),
+      errorsAfterSetup: true,
+    },
+    fn,
+  );
 
 /** Every <time data-local> in `scope` shows the reader's zone (local-time.js ran), not the UTC text. */
 async function assertLocalTimes(scope, what) {
@@ -189,11 +140,11 @@ describe("dashboard", () => {
         assert.equal(await page.locator('[data-status="mail"] [data-state]').innerText(), "No failures");
         await assertLocalTimes(page.locator(".page-header"), "the page's time");
 
-        await assertTheme(page, options.colorScheme);
-        if (options.isMobile) await assertFitsPhone(page);
+        await assertThemeBackground(page, options.colorScheme);
+        if (options.isMobile) await assertFitsWidth(page);
         await page.waitForLoadState("networkidle");
         await screenshot(page, `admin-dashboard${suffix}`);
-        await assertNoSeriousA11yViolations(page, `the dashboard${suffix}`);
+        await assertAccessible(page, `the dashboard${suffix}`);
         assert.deepEqual(errors, [], "no console errors, CSP violations or failed requests");
       });
     });
@@ -281,12 +232,12 @@ describe("analytics", () => {
         assert.match(await recent.first().innerText(), /alice@acme\.example/);
         await assertLocalTimes(page.locator("#recent-logins-table"), "recent logins");
 
-        await assertTheme(page, options.colorScheme);
-        if (options.isMobile) await assertFitsPhone(page);
+        await assertThemeBackground(page, options.colorScheme);
+        if (options.isMobile) await assertFitsWidth(page);
         await page.waitForLoadState("networkidle");
         await chart.scrollIntoViewIfNeeded();
         await screenshot(page, `admin-analytics${suffix}`);
-        await assertNoSeriousA11yViolations(page, `the analytics page${suffix}`);
+        await assertAccessible(page, `the analytics page${suffix}`);
         assert.deepEqual(errors, [], "no console errors, CSP violations or failed requests");
       });
     });
@@ -297,6 +248,7 @@ describe("mail failures", () => {
   test("a message given up is highlighted on the dashboard (admin-dashboard-mail-failed)", async (t) => {
     const now = sqlTime(new Date());
     await storeSql(
+      portal,
       `INSERT INTO MailOutbox (recipient, subject, text_body, created_at, attempts, next_attempt_at, last_error) ` +
         `VALUES ('gone@example.com', 'Welcome', 'Hello', '${now}', 8, '${now}', '550 no such user')`,
     );
@@ -310,7 +262,7 @@ describe("mail failures", () => {
       assert.equal(border, "rgb(180, 35, 24)", "the card is framed in the danger colour");
       await mail.scrollIntoViewIfNeeded();
       await screenshot(page, "admin-dashboard-mail-failed");
-      await assertNoSeriousA11yViolations(page, "the dashboard with failed mail");
+      await assertAccessible(page, "the dashboard with failed mail");
       assert.deepEqual(errors, []);
     });
   });

@@ -10,21 +10,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
+  PHONE,
   adminSignIn,
-  checkA11y,
-  collectPageErrors,
-  formatViolations,
+  assertAccessible,
+  assertFitsWidth,
+  assertThemeBackground,
+  customerSignIn,
   launchBrowser,
   screenshot,
   startPortal,
+  withPage,
 } from "./support.mjs";
 
-const DEMO_PASSWORD = "demo-password-2026";
 const ALICE = "alice@acme.example";
 const NINA = "nina@northwind.example";
 const SAM = "staff@warehouse.example";
 const GARY = "gary@globex.example";
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const WINDOWS_CHROME =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.130 Safari/537.36";
 const IPHONE_SAFARI =
@@ -45,12 +46,7 @@ before(async () => {
   ]) {
     const context = await browser.newContext({ userAgent });
     const page = await context.newPage();
-    await page.goto(url("/login"));
-    await page.locator('form[action="/login"] input[name="email"]').fill(email);
-    await page.locator('form[action="/login"] input[name="password"]').fill(DEMO_PASSWORD);
-    await page.locator('form[action="/login"]').getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(url("/inventory"));
-    await page.waitForLoadState("networkidle");
+    await customerSignIn(page, portal.baseUrl, email, { settle: true });
     customers[email] = context;
   }
 });
@@ -66,33 +62,18 @@ function url(p) {
 }
 
 /** A fresh signed-in admin context; prints the portal's log when `fn` fails. */
-async function withAdmin(t, contextOptions, fn) {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    locale: "en-US",
-    timezoneId: "America/Chicago",
-    colorScheme: "light",
-    ...contextOptions,
-  });
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  try {
-    await adminSignIn(page, portal.baseUrl);
-    // Let the landing page finish loading, so leaving it aborts no request (its favicon, say).
-    await page.waitForLoadState("networkidle");
-    await fn(page, errors, context);
-  } catch (error) {
-    t.diagnostic(`customer-portal output (last lines):\n${portal.output().split("\n").slice(-40).join("\n")}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
-
-async function assertAccessible(page, where) {
-  const violations = await checkA11y(page);
-  assert.equal(violations.length, 0, `axe found serious/critical violations on ${where}:\n${formatViolations(violations)}`);
-}
+const withAdmin = (t, contextOptions, fn) =>
+  withPage(
+    t,
+    {
+      browser,
+      portal,
+      options: { locale: "en-US", timezoneId: "America/Chicago", colorScheme: "light", ...contextOptions },
+      setup: (page) => adminSignIn(page, portal.baseUrl, { settle: true }),
+      tailLines: 40,
+    },
+    fn,
+  );
 
 /**
  * Console errors, page errors and failed requests, less the expected: a document answering 4xx
@@ -110,17 +91,6 @@ function unexpectedErrors(errors, allowed = []) {
           e.includes(`[${url(path)}`),
       ),
   );
-}
-
-async function assertFitsThePhone(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
-}
-
-async function assertDark(page) {
-  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  const [r, g, b] = background.match(/\d+/g).map(Number);
-  assert.ok(r + g + b < 150, `the dark theme has a dark background (${background})`);
 }
 
 const sessionRow = (page, email) => page.locator("tr[data-session-row]").filter({ hasText: email });
@@ -154,8 +124,8 @@ describe("sessions", () => {
         // Each End session button says whose session it ends.
         await nina.getByRole("button", { name: `End session of Nina Northwind (${NINA})` }).waitFor();
 
-        if (options.isMobile) await assertFitsThePhone(page);
-        if (options.colorScheme === "dark") await assertDark(page);
+        if (options.isMobile) await assertFitsWidth(page);
+        if (options.colorScheme === "dark") await assertThemeBackground(page, "dark");
         await screenshot(page, name);
         await assertAccessible(page, "the sessions page");
         assert.deepEqual(unexpectedErrors(errors), [], "no console errors, CSP violations or failed requests");
@@ -167,13 +137,7 @@ describe("sessions", () => {
     // Gary signs in for this test alone, so the other tests' customers stay signed in.
     const gary = await browser.newContext();
     const garyPage = await gary.newPage();
-    await garyPage.goto(url("/login"));
-    await garyPage.locator('form[action="/login"] input[name="email"]').fill(GARY);
-    await garyPage.locator('form[action="/login"] input[name="password"]').fill(DEMO_PASSWORD);
-    await Promise.all([
-      garyPage.waitForURL(url("/inventory")),
-      garyPage.locator('form[action="/login"]').getByRole("button", { name: "Sign in" }).click(),
-    ]);
+    await customerSignIn(garyPage, portal.baseUrl, GARY);
     await garyPage.close();
     try {
       await withAdmin(t, {}, async (page, errors) => {
@@ -281,8 +245,8 @@ describe("audit log", () => {
           assert.equal(action, "CUSTOMER_LOGIN");
         const table = await page.locator(".audit__table").innerText();
         for (const email of [ALICE, NINA, SAM]) assert.ok(table.includes(email), `${email}'s sign-in is listed`);
-        if (options.isMobile) await assertFitsThePhone(page);
-        if (options.colorScheme === "dark") await assertDark(page);
+        if (options.isMobile) await assertFitsWidth(page);
+        if (options.colorScheme === "dark") await assertThemeBackground(page, "dark");
         await screenshot(page, name);
         await assertAccessible(page, "the audit log filtered by action");
 
@@ -306,7 +270,7 @@ describe("audit log", () => {
         assert.equal(records.length, 2, body);
         assert.match(records[1], /,nina@northwind\.example,CUSTOMER_LOGIN,\d+,nina@northwind\.example,127\.0\.0\.1,/);
 
-        if (options.isMobile) await assertFitsThePhone(page);
+        if (options.isMobile) await assertFitsWidth(page);
         await assertAccessible(page, "the audit log filtered by action and customer");
         assert.deepEqual(unexpectedErrors(errors), [], "no console errors, CSP violations or failed requests");
       });

@@ -9,11 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { checkA11y, collectPageErrors, formatViolations, launchBrowser, screenshot, startPortal } from "./support.mjs";
+import { assertAccessible, customerSignIn, launchBrowser, screenshot, startPortal, withPage } from "./support.mjs";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHECKER = path.join(repoRoot, "tests", "integration", "xlsx_check.py");
-const PASSWORD = "demo-password-2026";
 const NINA = "nina@northwind.example"; // two ERP customers, 15,000 rows
 const MENU = "[data-export-menu]";
 const MARKUP_MISSING =
@@ -34,14 +33,6 @@ after(async () => {
   await portal?.stop();
   if (downloads) await fs.rm(downloads, { recursive: true, force: true });
 });
-
-/** Signs in through the real form, which then sends the browser on to `target` (the `next` field). */
-async function signIn(page, email, target) {
-  await page.goto(`${portal.baseUrl}/login?next=${encodeURIComponent(target)}`);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await Promise.all([page.waitForURL(`${portal.baseUrl}${target}`), page.getByRole("button", { name: "Sign in" }).click()]);
-}
 
 async function gridReady(page) {
   await page.waitForFunction(() => document.querySelector("[data-inventory]")?.dataset.state === "ready");
@@ -72,12 +63,12 @@ async function downloadThroughMenu(page, format) {
 
 describe("export menu", () => {
   test("Excel and CSV from the menu hold the filtered rows", async (t) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US", acceptDownloads: true });
-    const page = await context.newPage();
-    const errors = collectPageErrors(page);
-    try {
-      // The filter and sort are applied through the address, as a bookmark or a shared link would.
-      await signIn(page, NINA, "/inventory?status=Available&sort=on_hand&order=desc&per_page=25");
+    const options = { locale: "en-US", acceptDownloads: true };
+    await withPage(t, { browser, portal, options }, async (page, errors) => {
+      // The filter and sort are applied through the address, as a bookmark or a shared link would:
+      // the sign-in form's `next` sends the browser on to it.
+      const next = "/inventory?status=Available&sort=on_hand&order=desc&per_page=25";
+      await customerSignIn(page, portal.baseUrl, NINA, { next });
       await gridReady(page);
       if ((await page.locator(MENU).count()) === 0) {
         t.skip(MARKUP_MISSING);
@@ -111,8 +102,7 @@ describe("export menu", () => {
       await menu.locator("summary").click();
       assert.equal(await menu.evaluate((el) => el.open), true);
       await screenshot(page, "inventory-export-menu");
-      const violations = await checkA11y(page);
-      assert.equal(violations.length, 0, `axe found serious/critical violations:\n${formatViolations(violations)}`);
+      await assertAccessible(page);
       await page.keyboard.press("Escape");
       assert.equal(await menu.evaluate((el) => el.open), false, "Escape closes the menu");
       assert.equal(await menu.locator("summary").evaluate((el) => el === document.activeElement), true);
@@ -125,11 +115,6 @@ describe("export menu", () => {
         (e) => !(e.startsWith("requestfailed:") && e.includes("ERR_ABORTED") && e.includes("/inventory/export.")),
       );
       assert.deepEqual(unexpected, [], "no console errors, CSP violations or failed requests");
-    } catch (error) {
-      t.diagnostic(`customer-portal output:\n${portal.output()}`);
-      throw error;
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -4,12 +4,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
-  checkA11y,
-  collectPageErrors,
-  formatViolations,
+  PHONE,
+  assertAccessible,
+  assertFitsWidth,
+  assertThemeBackground,
   launchBrowser,
   screenshot,
   startPortal,
+  withPage as withFreshPage,
 } from "./support.mjs";
 
 let portal;
@@ -25,28 +27,8 @@ after(async () => {
   await portal?.stop();
 });
 
-/**
- * Runs `fn(page, errors)` in a fresh browser context; on failure, prints the portal's output as a
- * test diagnostic so the reason on the server side is visible too.
- */
-async function withPage(t, contextOptions, fn) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions });
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  try {
-    await fn(page, errors);
-  } catch (error) {
-    t.diagnostic(`customer-portal output:\n${portal.output()}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
-
-async function assertNoSeriousA11yViolations(page) {
-  const violations = await checkA11y(page);
-  assert.equal(violations.length, 0, `axe found serious/critical violations:\n${formatViolations(violations)}`);
-}
+/** Runs `fn(page, errors)` in a fresh context; prints the portal's log when it fails. */
+const withPage = (t, options, fn) => withFreshPage(t, { browser, portal, options }, fn);
 
 /** The theme the page shows, as CSS resolves it (the html element's color-scheme). */
 const shownTheme = (page) => page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
@@ -153,7 +135,7 @@ describe("sign-in page", () => {
       await password.fill("");
 
       await screenshot(page, "login-light");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assert.deepEqual(errors, [], "no console errors, CSP violations or failed requests");
     });
   });
@@ -163,12 +145,10 @@ describe("sign-in page", () => {
       await page.goto(`${portal.baseUrl}/login`);
       await page.waitForLoadState("networkidle");
       assert.equal(await shownTheme(page), "dark");
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      const [r, g, b] = background.match(/\d+/g).map(Number);
-      assert.ok(r + g + b < 150, `the dark theme has a dark background (${background})`);
+      await assertThemeBackground(page, "dark");
       await assertLoginForm(page);
       await screenshot(page, "login-dark");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assert.deepEqual(errors, [], "no console errors, CSP violations or failed requests");
     });
   });
@@ -191,7 +171,7 @@ describe("sign-in page", () => {
       assert.equal(await shownTheme(page), "dark");
       await toggle.waitFor({ state: "visible" });
       assert.equal(await toggle.getAttribute("aria-pressed"), "true");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
 
       await toggle.click();
       await page.reload();
@@ -201,13 +181,11 @@ describe("sign-in page", () => {
   });
 
   test("phone width (390x844): nothing overflows sideways", async (t) => {
-    const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-    await withPage(t, { ...phone, colorScheme: "light" }, async (page, errors) => {
+    await withPage(t, { ...PHONE, colorScheme: "light" }, async (page, errors) => {
       await page.goto(`${portal.baseUrl}/login`);
       await page.waitForLoadState("networkidle");
       await assertLoginForm(page);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+      await assertFitsWidth(page);
       for (const name of ["email", "password"]) {
         const box = await page.locator(`input[name="${name}"]`).boundingBox();
         assert.ok(box.x >= 0 && box.x + box.width <= 390, `${name} fits the screen (${JSON.stringify(box)})`);
@@ -215,7 +193,7 @@ describe("sign-in page", () => {
       const submit = await page.getByRole("button", { name: "Sign in" }).boundingBox();
       assert.ok(submit.height >= 40, `the Sign in button is a comfortable touch target (${submit.height}px)`);
       await screenshot(page, "login-phone");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assert.deepEqual(errors, [], "no console errors, CSP violations or failed requests");
     });
   });
@@ -232,7 +210,7 @@ describe("administrator sign-in page", () => {
       }
       assert.equal(await form.locator('input[name="password"]').getAttribute("autocomplete"), "current-password");
       await screenshot(page, "admin-login");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assert.deepEqual(errors, [], "no console errors, CSP violations or failed requests");
     });
   });
@@ -259,7 +237,7 @@ describe("error pages", () => {
       assert.notEqual(styled.background, "rgba(0, 0, 0, 0)");
 
       await screenshot(page, "not-found");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       // Chromium reports the page's own 404 status as a console error; anything else is a fault.
       const unexpected = errors.filter(
         (e) => !(e.startsWith("console: Failed to load resource") && e.includes(" 404 ") && e.endsWith(`[${url}]`)),

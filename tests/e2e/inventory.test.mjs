@@ -10,15 +10,16 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
-  checkA11y,
-  collectPageErrors,
-  formatViolations,
+  PHONE,
+  assertAccessible,
+  assertFitsWidth,
+  customerSignIn,
   launchBrowser,
   screenshot,
   startPortal,
+  withPage as withFreshPage,
 } from "./support.mjs";
 
-const PASSWORD = "demo-password-2026";
 const NINA = "nina@northwind.example"; // two ERP customers, 15,000 rows
 const ALICE = "alice@acme.example"; // one customer, 600 rows
 const GARY = "gary@globex.example"; // one customer, 100,000 rows
@@ -38,24 +39,8 @@ after(async () => {
 });
 
 /** A fresh context (en-US, so numbers read "15,000"); prints the portal's log when `fn` fails. */
-async function withPage(t, contextOptions, fn, server = () => portal) {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    locale: "en-US",
-    colorScheme: "light",
-    ...contextOptions,
-  });
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  try {
-    await fn(page, errors, context);
-  } catch (error) {
-    t.diagnostic(`customer-portal output:\n${server().output()}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
+const withPage = (t, contextOptions, fn, server = portal) =>
+  withFreshPage(t, { browser, portal: server, options: { locale: "en-US", colorScheme: "light", ...contextOptions } }, fn);
 
 // A request the page itself cancelled because a newer one replaced it is the design, not a fault.
 const unexpectedErrors = (errors, { allow = [] } = {}) =>
@@ -67,11 +52,6 @@ const unexpectedErrors = (errors, { allow = [] } = {}) =>
 
 function assertNoErrors(errors, options) {
   assert.deepEqual(unexpectedErrors(errors, options), [], "no console errors, CSP violations or failed requests");
-}
-
-async function assertNoSeriousA11yViolations(page) {
-  const violations = await checkA11y(page);
-  assert.equal(violations.length, 0, `axe found serious/critical violations:\n${formatViolations(violations)}`);
 }
 
 const root = (page) => page.locator("[data-inventory]");
@@ -93,13 +73,7 @@ async function expectReload(page, action) {
 
 /** Signs in through the real form and waits for the grid's first rows. */
 async function signIn(page, email, baseUrl = portal.baseUrl) {
-  await page.goto(`${baseUrl}/login`);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await Promise.all([
-    page.waitForURL(`${baseUrl}/inventory`),
-    page.getByRole("button", { name: "Sign in" }).click(),
-  ]);
+  await customerSignIn(page, baseUrl, email);
   await gridReady(page);
 }
 
@@ -163,7 +137,7 @@ describe("inventory page", () => {
       await wrap.evaluate((el) => (el.scrollTop = 0));
 
       await screenshot(page, "inventory-light");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
 
       // Search: a three-letter fragment of a part on screen narrows the rows.
       const firstPart = (await columnTexts(page, "part"))[0];
@@ -221,7 +195,7 @@ describe("inventory page", () => {
       const page1Url = page.url();
       const page1First = (await columnTexts(page, "part"))[0];
       await screenshot(page, "inventory-filtered");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
 
       // Page 2, then the browser's Back button returns page 1 with its address.
       if (searchedTotal > 0 && parseNumber(page1Summary.match(/of ([\d,]+) rows/)[1]) > 100) {
@@ -316,7 +290,7 @@ describe("inventory page", () => {
       const [r, g, b] = background.match(/\d+/g).map(Number);
       assert.ok(r + g + b < 200, `the grid is dark (${background})`);
       await screenshot(page, "inventory-dark");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assertNoErrors(errors);
     });
   });
@@ -332,7 +306,7 @@ describe("inventory page", () => {
       assert.equal(await rowCount(page), 0);
       assert.equal(await page.locator("[data-pagination]").isVisible(), false);
       await screenshot(page, "inventory-empty");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       await expectReload(page, () => empty.getByRole("button", { name: "Reset filters" }).click());
       assert.equal(await summary(page).innerText(), "Showing 1–100 of 15,000 rows");
       assert.equal(new URL(page.url()).search, "", "the address has no filters left");
@@ -510,11 +484,9 @@ describe("inventory page", () => {
   });
 
   test("phone width (390x844): the grid scrolls sideways under a sticky Part column", async (t) => {
-    const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-    await withPage(t, phone, async (page, errors) => {
+    await withPage(t, PHONE, async (page, errors) => {
       await signIn(page, NINA);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+      await assertFitsWidth(page);
       const wrap = page.locator("[data-grid-wrap]");
       const scrolls = await wrap.evaluate((el) => el.scrollWidth > el.clientWidth);
       assert.ok(scrolls, "the grid scrolls sideways inside its frame");
@@ -531,7 +503,7 @@ describe("inventory page", () => {
         assert.ok(box.height >= 40, `${label} is a comfortable touch target (${box.height}px)`);
       }
       await screenshot(page, "inventory-phone");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assertNoErrors(errors);
     });
   });
@@ -613,16 +585,13 @@ describe("inventory page when the ERP stops answering", () => {
       assert.match(await banner.innerText(), /The warehouse system is not answering; showing stock as of .+\d/);
       assert.equal(await rowCount(page), 100, "the last good rows are still shown");
       await screenshot(page, "inventory-stale");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assertNoErrors(errors);
-    }, () => server);
+    }, server);
 
     await withPage(t, {}, async (page, errors) => {
       // An account whose stock was never loaded has nothing to fall back on: 503, in words.
-      await page.goto(`${server.baseUrl}/login`);
-      await page.getByLabel("Email address").fill(GARY);
-      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await Promise.all([page.waitForURL(/\/inventory$/), page.getByRole("button", { name: "Sign in" }).click()]);
+      await customerSignIn(page, server.baseUrl, GARY);
       await page.waitForFunction(() => document.querySelector("[data-inventory]")?.dataset.state === "down");
       const banner = page.locator('[data-banner="down"]');
       assert.equal(await banner.isVisible(), true);
@@ -630,8 +599,8 @@ describe("inventory page when the ERP stops answering", () => {
       assert.equal(await page.locator("[data-grid-wrap]").isVisible(), false, "no empty grid under the message");
       assert.equal(await summary(page).innerText(), "", "the banner alone says it (no echo in the live region)");
       await screenshot(page, "inventory-erp-down");
-      await assertNoSeriousA11yViolations(page);
+      await assertAccessible(page);
       assertNoErrors(errors, { allow: [/status of 503/] });
-    }, () => server);
+    }, server);
   });
 });

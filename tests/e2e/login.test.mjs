@@ -4,26 +4,23 @@
 // rules, a refused and an accepted new password, and the old password no longer working.
 // Screenshots: login-error, logout, force-change (light, dark, phone).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import {
-  checkA11y,
-  collectPageErrors,
-  formatViolations,
+  DEMO_PASSWORD,
+  PHONE,
+  assertAccessible,
+  customerSignIn,
   launchBrowser,
   screenshot,
   startPortal,
+  storeSql,
+  submitCustomerSignIn,
+  withPage as withFreshPage,
 } from "./support.mjs";
 
-const run = promisify(execFile);
-
-const DEMO_PASSWORD = "demo-password-2026";
 const ALICE = "alice@acme.example";
 const GARY = "gary@globex.example";
 const NINA = "nina@northwind.example";
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
 let portal;
 let browser;
@@ -38,57 +35,13 @@ after(async () => {
   await portal?.stop();
 });
 
-/**
- * Runs SQL on the demo's local store (`data/demo/portal.db` under the portal's working folder)
- * while the portal runs, with the sqlite3 command-line shell, or Python's sqlite3 module when the
- * shell is missing. Returns what the statement printed.
- */
-async function storeSql(sql) {
-  const db = path.join(portal.workDir, "data", "demo", "portal.db");
-  try {
-    const { stdout } = await run("sqlite3", ["-cmd", ".timeout 10000", db, sql]);
-    return stdout.trim();
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    const script = [
-      "import sqlite3, sys",
-      "c = sqlite3.connect(sys.argv[1], timeout=10)",
-      "rows = c.execute(sys.argv[2]).fetchall()",
-      "c.commit()",
-      "print('\\n'.join('|'.join(str(v) for v in r) for r in rows))",
-    ].join("\n");
-    const { stdout } = await run("python3", ["-c", script, db, sql]);
-    return stdout.trim();
-  }
-}
-
 async function flagMustReset(email) {
-  await storeSql(`UPDATE Customers SET must_reset_password = 1 WHERE email = '${email}'`);
-  assert.equal(await storeSql(`SELECT must_reset_password FROM Customers WHERE email = '${email}'`), "1");
+  await storeSql(portal, `UPDATE Customers SET must_reset_password = 1 WHERE email = '${email}'`);
+  assert.equal(await storeSql(portal, `SELECT must_reset_password FROM Customers WHERE email = '${email}'`), "1");
 }
 
-/**
- * Runs `fn(page, errors)` in a fresh browser context; on failure, prints the portal's output as a
- * test diagnostic so the reason on the server side is visible too.
- */
-async function withPage(t, contextOptions, fn) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions });
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  try {
-    await fn(page, errors, context);
-  } catch (error) {
-    t.diagnostic(`customer-portal output:\n${portal.output()}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
-
-async function assertNoSeriousA11yViolations(page, where) {
-  const violations = await checkA11y(page);
-  assert.equal(violations.length, 0, `axe found serious/critical violations on ${where}:\n${formatViolations(violations)}`);
-}
+/** Runs `fn(page, errors, context)` in a fresh context; prints the portal's log when it fails. */
+const withPage = (t, options, fn) => withFreshPage(t, { browser, portal, options }, fn);
 
 /**
  * The one console error a page may show: Chromium logs "Failed to load resource … status of
@@ -108,20 +61,6 @@ function unexpectedErrors(errors, allowed = []) {
 }
 
 const url = (p) => `${portal.baseUrl}${p}`;
-
-/** Fills the sign-in form on the current page and submits it (no waiting). */
-async function submitLogin(page, email, password) {
-  await page.locator('form[action="/login"] input[name="email"]').fill(email);
-  await page.locator('form[action="/login"] input[name="password"]').fill(password);
-  await page.locator('form[action="/login"]').getByRole("button", { name: "Sign in" }).click();
-}
-
-/** Signs in from a fresh /login and waits for the page the portal sends the user to. */
-async function signIn(page, email, password, landing) {
-  await page.goto(url("/login"));
-  await submitLogin(page, email, password);
-  await page.waitForURL(url(landing));
-}
 
 /** The header of a signed-in page: the user chip and a Sign out button posting to /logout. */
 async function assertSignedInHeader(page) {
@@ -169,7 +108,7 @@ describe("sign-in", () => {
       assert.equal(await page.locator('[aria-invalid="true"]').count(), 0);
       assert.equal(await page.getByRole("alert").count(), 0);
 
-      await submitLogin(page, ALICE, "not-the-password-2026");
+      await submitCustomerSignIn(page, ALICE, "not-the-password-2026");
       const alert = page.getByRole("alert");
       await alert.waitFor({ state: "visible" });
       assert.equal((await alert.innerText()).trim(), "Incorrect email or password.");
@@ -190,14 +129,14 @@ describe("sign-in", () => {
       assert.equal(await page.evaluate(() => document.activeElement?.id), "email", "focus is on the email field");
 
       await screenshot(page, "login-error");
-      await assertNoSeriousA11yViolations(page, "the sign-in page with an error");
+      await assertAccessible(page, "the sign-in page with an error");
       assert.deepEqual(errors, [], "no console errors, CSP violations or failed requests");
     });
   });
 
   test("the right password lands on /inventory; Sign out ends the session", async (t) => {
     await withPage(t, { colorScheme: "light" }, async (page, errors, context) => {
-      await signIn(page, ALICE, DEMO_PASSWORD, "/inventory");
+      await customerSignIn(page, portal.baseUrl, ALICE);
       const signOut = await assertSignedInHeader(page);
       assert.match(await page.locator("header.site-header").innerText(), /Alice/, "the header names who is signed in");
 
@@ -241,7 +180,7 @@ describe("sign-in", () => {
       await page.waitForURL(url("/login?next=%2Finventory"));
       assert.equal(await page.locator('form[action="/login"] input[name="next"]').inputValue(), "/inventory");
       // … and signing in from there goes back to it.
-      await submitLogin(page, ALICE, DEMO_PASSWORD);
+      await submitCustomerSignIn(page, ALICE, DEMO_PASSWORD);
       await page.waitForURL(url("/inventory"));
       await assertSignedInHeader(page);
       await page.waitForLoadState("networkidle");
@@ -262,7 +201,7 @@ describe("forced password change", () => {
     test(`the page and its live rules (${name}); axe`, async (t) => {
       await flagMustReset(GARY);
       await withPage(t, options, async (page, errors) => {
-        await signIn(page, GARY, DEMO_PASSWORD, "/force-change-password");
+        await customerSignIn(page, portal.baseUrl, GARY, { landing: "/force-change-password" });
         await assertSignedInHeader(page);
         await assert.doesNotReject(page.getByRole("heading", { level: 1, name: "Choose a new password" }).waitFor());
         assert.match(await page.locator("main").innerText(), /Before you continue, please replace the password you were given\./);
@@ -320,7 +259,7 @@ describe("forced password change", () => {
         }
 
         await screenshot(page, name);
-        await assertNoSeriousA11yViolations(page, "the forced password change page");
+        await assertAccessible(page, "the forced password change page");
 
         // Until the password is changed, every other customer page sends the user back here.
         await page.goto(url("/inventory"));
@@ -337,7 +276,7 @@ describe("forced password change", () => {
     await flagMustReset(NINA);
     const newPassword = "Northwind stock 2027!";
     await withPage(t, { colorScheme: "light" }, async (page, errors, context) => {
-      await signIn(page, NINA, DEMO_PASSWORD, "/force-change-password");
+      await customerSignIn(page, portal.baseUrl, NINA, { landing: "/force-change-password" });
       const firstSession = (await sessionCookie(context)).value;
 
       const form = page.locator('form[action="/force-change-password"]');
@@ -359,7 +298,7 @@ describe("forced password change", () => {
       for (const field of ["current_password", "password", "password_confirm"]) {
         assert.equal(await page.locator(`#${field}`).inputValue(), "", `${field} is not sent back`);
       }
-      await assertNoSeriousA11yViolations(page, "the password change page with an error");
+      await assertAccessible(page, "the password change page with an error");
 
       // A wrong current password is refused too.
       await fillForm("not-the-password-2026", newPassword, newPassword);
@@ -367,7 +306,7 @@ describe("forced password change", () => {
       await page.getByRole("alert").filter({ hasText: "Your current password is not correct." }).waitFor();
 
       // Still flagged: the inventory is out of reach.
-      assert.equal(await storeSql(`SELECT must_reset_password FROM Customers WHERE email = '${NINA}'`), "1");
+      assert.equal(await storeSql(portal, `SELECT must_reset_password FROM Customers WHERE email = '${NINA}'`), "1");
       await page.goto(url("/inventory"));
       await page.waitForURL(url("/force-change-password"));
 
@@ -381,9 +320,9 @@ describe("forced password change", () => {
       const signOut = await assertSignedInHeader(page);
       const secondSession = (await sessionCookie(context)).value;
       assert.notEqual(secondSession, firstSession, "a new session after the change");
-      assert.equal(await storeSql(`SELECT must_reset_password FROM Customers WHERE email = '${NINA}'`), "0");
+      assert.equal(await storeSql(portal, `SELECT must_reset_password FROM Customers WHERE email = '${NINA}'`), "0");
       assert.equal(
-        await storeSql(`SELECT COUNT(*) FROM AuditLog WHERE action_type = 'CUSTOMER_PASSWORD_CHANGE' AND target_customer_email = '${NINA}'`),
+        await storeSql(portal, `SELECT COUNT(*) FROM AuditLog WHERE action_type = 'CUSTOMER_PASSWORD_CHANGE' AND target_customer_email = '${NINA}'`),
         "1",
         "the change is in the audit log, once",
       );
@@ -397,7 +336,7 @@ describe("forced password change", () => {
       await page.getByRole("status").filter({ hasText: "You have been signed out." }).waitFor();
 
       // The old password fails …
-      await submitLogin(page, NINA, DEMO_PASSWORD);
+      await submitCustomerSignIn(page, NINA, DEMO_PASSWORD);
       await page.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
       // … and the new one works, straight to the inventory this time.
       await page.locator('input[name="password"]').fill(newPassword);

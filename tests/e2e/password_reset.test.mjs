@@ -5,35 +5,36 @@
 // forgot-password (light, dark, phone), forgot-sent, email-forgot-password, reset-password (light,
 // dark, phone), reset-done, reset-link-used, reset-link-expired, reset-link-invalid. axe on each page.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import {
-  checkA11y,
-  collectPageErrors,
-  formatViolations,
+  DEMO_PASSWORD,
+  PHONE,
+  assertAccessible,
+  assertFitsWidth,
+  assertThemeBackground,
   freePort,
   launchBrowser,
   screenshot,
   startPortal,
+  storeSql,
+  submitCustomerSignIn,
+  withPage as withFreshPage,
 } from "./support.mjs";
 
-const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-const DEMO_PASSWORD = "demo-password-2026";
 const ALICE = "alice@acme.example";
 const GARY = "gary@globex.example";
 const NINA = "nina@northwind.example";
 const SECRET_KEY = "e2e-secret-key-for-reset-tests-0123456789abcdef";
 const APP_BASE_URL = "http://portal.example.test:8080";
 const BCC = "audit-copy@warehouse.example";
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,60 +109,27 @@ after(async () => {
 
 const url = (p) => `${portal.baseUrl}${p}`;
 
-async function storeSql(sql) {
-  const db = path.join(portal.workDir, "data", "demo", "portal.db");
-  const { stdout } = await run("sqlite3", ["-cmd", ".timeout 10000", db, sql]);
-  return stdout.trim();
-}
-
 const dbTime = (date) => date.toISOString().slice(0, 19).replace("T", " ");
 
 /** A set-password link made directly in the store, as the portal makes them (keyed hash only). */
 async function injectLink(email, { validForMs = 3_600_000, purpose = "reset" } = {}) {
   const token = crypto.randomBytes(32).toString("base64url");
   const hash = crypto.createHmac("sha256", SECRET_KEY).update(token).digest("hex");
-  const id = await storeSql(`SELECT customer_id FROM Customers WHERE email = '${email}'`);
+  const id = await storeSql(portal, `SELECT customer_id FROM Customers WHERE email = '${email}'`);
   const now = new Date();
   await storeSql(
+    portal,
     `INSERT INTO PasswordResetTokens (customer_id, token_hash, expiry_date, is_used, purpose, created_at) ` +
       `VALUES (${id}, '${hash}', '${dbTime(new Date(now.getTime() + validForMs))}', 0, '${purpose}', '${dbTime(now)}')`,
   );
   return `/reset-password/${token}`;
 }
 
-async function withPage(t, contextOptions, fn) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions });
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  try {
-    await fn(page, errors, context);
-  } catch (error) {
-    t.diagnostic(`customer-portal output:\n${portal.output()}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
-
-async function assertNoSeriousA11yViolations(page, where) {
-  const violations = await checkA11y(page);
-  assert.equal(violations.length, 0, `axe found serious/critical violations on ${where}:\n${formatViolations(violations)}`);
-}
+const withPage = (t, options, fn) => withFreshPage(t, { browser, portal, options }, fn);
 
 /** Console errors other than Chromium's note that the document itself answered `status`. */
 function unexpectedErrors(errors, status) {
   return errors.filter((e) => !(status && e.startsWith("console: Failed to load resource: the server responded with a status of " + status)));
-}
-
-async function assertFitsPhone(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
-}
-
-async function assertDark(page) {
-  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  const [r, g, b] = background.match(/\d+/g).map(Number);
-  assert.ok(r + g + b < 150, `the dark theme has a dark background (${background})`);
 }
 
 describe("forgot password", () => {
@@ -180,10 +148,10 @@ describe("forgot password", () => {
         assert.equal(await form.locator('input[type="hidden"][name="csrf_token"]').count(), 1);
         assert.equal(await form.getByLabel("Email address").getAttribute("autocomplete"), "username");
         assert.equal(await page.evaluate(() => document.activeElement?.id), "email", "focus starts on the email");
-        if (options.isMobile) await assertFitsPhone(page);
-        if (options.colorScheme === "dark") await assertDark(page);
+        if (options.isMobile) await assertFitsWidth(page);
+        if (options.colorScheme === "dark") await assertThemeBackground(page, "dark");
         await screenshot(page, name);
-        await assertNoSeriousA11yViolations(page, "/forgot-password");
+        await assertAccessible(page, "/forgot-password");
         assert.deepEqual(errors, []);
       });
     });
@@ -245,12 +213,10 @@ describe("forgot password", () => {
       await page.waitForURL(url("/login"));
       await assert.doesNotReject(page.getByText("Your password has been set. You can sign in now.").waitFor());
       await screenshot(page, "reset-done");
-      await assertNoSeriousA11yViolations(page, "the sign-in page after a reset");
+      await assertAccessible(page, "the sign-in page after a reset");
 
       // Not signed in by the reset; the new password signs in.
-      await page.getByLabel("Email address").fill(ALICE);
-      await page.getByLabel("Password", { exact: true }).fill(newPassword);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await submitCustomerSignIn(page, ALICE, newPassword);
       await page.waitForURL(url("/inventory"));
       await page.waitForLoadState("networkidle");  // the grid's data, before leaving the page
 
@@ -259,7 +225,7 @@ describe("forgot password", () => {
       assert.equal(again.status(), 410);
       await assert.doesNotReject(page.getByText("This link has already been used.").waitFor());
       await screenshot(page, "reset-link-used");
-      await assertNoSeriousA11yViolations(page, "a used link");
+      await assertAccessible(page, "a used link");
 
       const notice = await sink.waitFor((m) => m.rcpt_tos[0] === ALICE && /was changed/.test(m.headers.subject));
       assert.match(notice.text, /was changed/);
@@ -284,10 +250,10 @@ describe("set-password links", () => {
         const password = page.getByLabel("New password", { exact: true });
         await password.pressSequentially("short");
         await page.waitForFunction(() => document.querySelector('#password-rules [data-rule="length"]')?.dataset.state === "bad");
-        if (options.isMobile) await assertFitsPhone(page);
-        if (options.colorScheme === "dark") await assertDark(page);
+        if (options.isMobile) await assertFitsWidth(page);
+        if (options.colorScheme === "dark") await assertThemeBackground(page, "dark");
         await screenshot(page, name);
-        await assertNoSeriousA11yViolations(page, "the set-password page");
+        await assertAccessible(page, "the set-password page");
         assert.deepEqual(errors, []);
       });
     });
@@ -302,13 +268,13 @@ describe("set-password links", () => {
       await assert.doesNotReject(page.getByText("This link has expired.").waitFor());
       assert.equal(await page.locator('input[name="password"]').count(), 0);
       await screenshot(page, "reset-link-expired");
-      await assertNoSeriousA11yViolations(page, "an expired link");
+      await assertAccessible(page, "an expired link");
 
       response = await page.goto(url("/reset-password/not-a-real-token"));
       assert.equal(response.status(), 404);
       await assert.doesNotReject(page.getByText("This link is not valid.").waitFor());
       await screenshot(page, "reset-link-invalid");
-      await assertNoSeriousA11yViolations(page, "a garbage link");
+      await assertAccessible(page, "a garbage link");
       await page.getByRole("link", { name: "Get a new link" }).click();
       await page.waitForURL(url("/forgot-password"));
       assert.deepEqual(unexpectedErrors(errors, 410).filter((e) => !e.includes(" 404 ")), []);

@@ -1,12 +1,14 @@
 // Helpers for the browser tests: start the real portal binary, drive Debian's Chromium with
 // playwright-core, save screenshots, and run axe-core.
-import { spawn } from "node:child_process";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { chromium } from "playwright-core";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -190,11 +192,24 @@ export function collectPageErrors(page) {
   return errors;
 }
 
-/** The demo's administrator (customer-portal demo sets ADMIN_USERNAME=admin when none is configured). */
-export const DEMO_ADMIN = { username: "admin", password: "demo-password-2026" };
+/** The password of every demo account, the customers' and the administrator's. */
+export const DEMO_PASSWORD = "demo-password-2026";
 
-/** Signs `page` in through /admin-login and waits for the dashboard (or `next`). */
-export async function adminSignIn(page, baseUrl, { username = DEMO_ADMIN.username, password = DEMO_ADMIN.password, next = "" } = {}) {
+/** The demo's administrator (customer-portal demo sets ADMIN_USERNAME=admin when none is configured). */
+export const DEMO_ADMIN = { username: "admin", password: DEMO_PASSWORD };
+
+/** Context options for a phone (390x844, touch); tests add the colour scheme they want. */
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+/**
+ * Signs `page` in through /admin-login and waits for the dashboard (or `next`); with `settle`, also
+ * until the network is idle, so leaving the landing page aborts no request (its favicon, say).
+ */
+export async function adminSignIn(
+  page,
+  baseUrl,
+  { username = DEMO_ADMIN.username, password = DEMO_ADMIN.password, next = "", settle = false } = {},
+) {
   await page.goto(`${baseUrl}/admin-login${next ? `?next=${encodeURIComponent(next)}` : ""}`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password", { exact: true }).fill(password);
@@ -202,4 +217,107 @@ export async function adminSignIn(page, baseUrl, { username = DEMO_ADMIN.usernam
     page.waitForURL((url) => url.pathname.startsWith("/admin") && url.pathname !== "/admin-login"),
     page.getByRole("button", { name: "Sign in" }).click(),
   ]);
+  if (settle) await page.waitForLoadState("networkidle");
+}
+
+/** Fills the customer sign-in form on the current page and submits it (no waiting). */
+export async function submitCustomerSignIn(page, email, password = DEMO_PASSWORD) {
+  const form = page.locator('form[action="/login"]');
+  await form.locator('input[name="email"]').fill(email);
+  await form.locator('input[name="password"]').fill(password);
+  await form.getByRole("button", { name: "Sign in" }).click();
+}
+
+/**
+ * Signs `page` in through /login as customer `email` and waits for `landing` (`next` when given,
+ * else /inventory; /force-change-password for an account that must change its password); with
+ * `settle`, also until the network is idle.
+ */
+export async function customerSignIn(
+  page,
+  baseUrl,
+  email,
+  { password = DEMO_PASSWORD, next = "", landing = next || "/inventory", settle = false } = {},
+) {
+  await page.goto(`${baseUrl}/login${next ? `?next=${encodeURIComponent(next)}` : ""}`);
+  await Promise.all([page.waitForURL(`${baseUrl}${landing}`), submitCustomerSignIn(page, email, password)]);
+  if (settle) await page.waitForLoadState("networkidle");
+}
+
+/**
+ * Runs `fn(page, errors, context)` in a fresh context of `browser` (a 1280x800 viewport, then
+ * `options`); `errors` is the page's live collectPageErrors list. `setup(page)`, when given, runs
+ * first (a sign-in, say); with `errorsAfterSetup` what it causes is not collected. When anything
+ * throws, `portal`'s output (its last `tailLines` lines, when given) is printed as a test
+ * diagnostic, so the server's side of the failure is visible too. The context is always closed.
+ */
+export async function withPage(t, { browser, portal, options = {}, setup, errorsAfterSetup = false, tailLines }, fn) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const page = await context.newPage();
+  let errors = errorsAfterSetup ? null : collectPageErrors(page);
+  try {
+    if (setup) await setup(page);
+    errors ??= collectPageErrors(page);
+    await fn(page, errors, context);
+  } catch (error) {
+    const output = portal.output();
+    t.diagnostic(
+      tailLines
+        ? `customer-portal output (last lines):\n${output.split("\n").slice(-tailLines).join("\n")}`
+        : `customer-portal output:\n${output}`,
+    );
+    throw error;
+  } finally {
+    await context.close();
+  }
+}
+
+/** Asserts that axe finds no serious or critical violation on the page (`where` names it in the message). */
+export async function assertAccessible(page, where) {
+  const violations = await checkA11y(page);
+  assert.equal(
+    violations.length,
+    0,
+    `axe found serious/critical violations${where ? ` on ${where}` : ""}:\n${formatViolations(violations)}`,
+  );
+}
+
+/** Asserts that the page is no wider than the window (`than` names it in the message). */
+export async function assertFitsWidth(page, than = "the phone") {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than ${than}`);
+}
+
+/** Asserts that the body's background is dark (scheme "dark") or light (any other). */
+export async function assertThemeBackground(page, scheme) {
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const [r, g, b] = background.match(/\d+/g).map(Number);
+  if (scheme === "dark") assert.ok(r + g + b < 150, `the dark theme has a dark background (${background})`);
+  else assert.ok(r + g + b > 600, `the light theme has a light background (${background})`);
+}
+
+const run = promisify(execFile);
+
+/**
+ * Runs SQL on the local store of a `customer-portal demo` (data/demo/portal.db under its working
+ * folder) while it runs, with the sqlite3 command-line shell, or Python's sqlite3 module when the
+ * shell is missing. Returns what the statement printed, trimmed.
+ */
+export async function storeSql(portal, sql) {
+  const db = path.join(portal.workDir, "data", "demo", "portal.db");
+  try {
+    const { stdout } = await run("sqlite3", ["-cmd", ".timeout 10000", db, sql]);
+    return stdout.trim();
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+    const script = [
+      "import sqlite3, sys",
+      "c = sqlite3.connect(sys.argv[1], timeout=10)",
+      "rows = c.execute(sys.argv[2]).fetchall()",
+      "c.commit()",
+      "print('\\n'.join('|'.join(str(v) for v in r) for r in rows))",
+    ].join("\n");
+    const { stdout } = await run("python3", ["-c", script, db, sql]);
+    return stdout.trim();
+  }
 }

@@ -92,6 +92,21 @@ class admin_customers_test : public admin_fixture {
                      std::to_string(customer_id));
     }
 
+    // What the store holds of the links waiting for their admins (AdminSessions.pending_notice).
+    std::vector<std::string> pending_notices() {
+        std::vector<std::string> out;
+        db_.with_session([&](soci::session& s) {
+            std::string value;
+            soci::statement st =
+                (s.prepare << "SELECT pending_notice FROM AdminSessions WHERE pending_notice IS "
+                              "NOT NULL",
+                 soci::into(value));
+            st.execute(false);
+            while (st.fetch()) out.push_back(value);
+        });
+        return out;
+    }
+
     http_result create(web_client& c, const std::string& email,
                        const std::vector<std::string>& erp_names,
                        const std::string& first = "Grace", const std::string& last = "Hopper") {
@@ -575,6 +590,102 @@ TEST_F(admin_customers_test,
               0);
 }
 
+// --- The waiting link in the store --------------------------------------------------------------
+
+// The link waits on the admin's session row, so whichever instance renders the next page shows it
+// (tests/integration/scale_out_test.cpp), and the store holds it sealed, never in the clear.
+// Another account's page leaves it; its own page takes it; signing out drops what still waits.
+TEST_F(admin_customers_test, the_waiting_link_is_sealed_in_the_store_and_ends_with_the_session) {
+    const int other = add_customer("ada@example.com");
+    auto admin = signed_in_admin();
+    auto r = create(admin, "grace@example.com", {"Acme Foods"});
+    ASSERT_EQ(r.status, 303) << r.body;
+    const auto stored = pending_notices();
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_TRUE(stored[0].starts_with("enc1:")) << stored[0];
+    EXPECT_FALSE(contains(stored[0], "reset-password")) << stored[0];
+    EXPECT_FALSE(contains(stored[0], "localhost")) << stored[0];
+
+    auto elsewhere = admin.get("/admin/customers/" + std::to_string(other));
+    EXPECT_EQ(elsewhere.status, 200);
+    EXPECT_TRUE(shown_link(elsewhere.body).empty());
+    EXPECT_EQ(pending_notices().size(), 1u);
+
+    auto page = admin.get(r.header("location"));
+    const auto url = shown_link(page.body);
+    ASSERT_FALSE(url.empty()) << page.body;
+    EXPECT_FALSE(contains(stored[0], token_of(url)));
+    EXPECT_TRUE(pending_notices().empty());
+
+    ASSERT_EQ(admin
+                  .post("/admin/customers/" + std::to_string(other) + "/reset-password",
+                        {{"csrf_token", admin.admin_csrf()}})
+                  .status,
+              303);
+    EXPECT_EQ(pending_notices().size(), 1u);
+    ASSERT_EQ(admin.post("/logout", {{"csrf_token", admin.admin_csrf()}}).status, 303);
+    EXPECT_TRUE(pending_notices().empty());
+    auto again = signed_in_admin();
+    EXPECT_TRUE(shown_link(again.get("/admin/customers/" + std::to_string(other)).body).empty());
+}
+
+// --- Each action is one transaction -------------------------------------------------------------
+
+// An action's audit entry is its last write. When the store refuses it, nothing of the action
+// stays — no change, no token, no ended session, no waiting link — and the admin is told that
+// nothing was changed (503, the store's detail only in the log).
+TEST_F(admin_customers_test, an_action_whose_audit_entry_is_refused_changes_nothing) {
+    const int id = add_customer("ada@example.com");
+    auto customer = signed_in_customer("ada@example.com");
+    ASSERT_EQ(sessions_of(id), 1);
+    auto admin = signed_in_admin();
+    const auto token = admin.admin_csrf();
+    const std::string base = "/admin/customers/" + std::to_string(id);
+    db_.with_session([](soci::session& s) {
+        s << "CREATE TRIGGER refuse_customer_audit BEFORE INSERT ON AuditLog "
+             "WHEN NEW.action_type IN ('CUSTOMER_CREATE', 'CUSTOMER_UPDATE', "
+             "'CUSTOMER_DEACTIVATE', 'ADMIN_PW_RESET_EMAIL') "
+             "BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END";
+    });
+    const auto expect_refused = [&](const http_result& r, const std::string& what) {
+        EXPECT_EQ(r.status, 503) << what << ": " << r.body;
+        EXPECT_TRUE(contains(r.body, "nothing was changed")) << what << ": " << r.body;
+        EXPECT_FALSE(contains(r.body, "audit refused by the test")) << what;
+    };
+
+    expect_refused(admin.post(base + "/deactivate", {{"csrf_token", token}}), "deactivate");
+    EXPECT_EQ(customer_row(id)->active, 1);
+    EXPECT_EQ(sessions_of(id), 1);
+    EXPECT_EQ(customer.get("/inventory").status, 200);
+
+    expect_refused(admin.post(base + "/reset-password", {{"csrf_token", token}}), "reset");
+    EXPECT_EQ(customer_row(id)->must_reset, 0);
+    EXPECT_EQ(sessions_of(id), 1);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM PasswordResetTokens"), 0);
+
+    expect_refused(
+        admin.post(base, edit_fields(admin, "Augusta", "King", "ada@example.com", {"Acme Foods"})),
+        "update");
+    EXPECT_EQ(customer_row(id)->first_name, "Ada");
+    EXPECT_EQ(customer_row(id)->last_name, "Lovelace");
+
+    expect_refused(create(admin, "grace@example.com", {"Acme Foods"}), "create");
+    EXPECT_EQ(count("SELECT COUNT(*) FROM Customers"), 1);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM PasswordResetTokens"), 0);
+    EXPECT_TRUE(pending_notices().empty());
+    EXPECT_EQ(count("SELECT COUNT(*) FROM AuditLog WHERE action_type IN ('CUSTOMER_CREATE', "
+                    "'CUSTOMER_UPDATE', 'CUSTOMER_DEACTIVATE', 'ADMIN_PW_RESET_EMAIL')"),
+              0);
+    EXPECT_EQ(customer.get("/inventory").status, 200);
+
+    // With the store taking audit entries again, the same action goes through, whole.
+    db_.with_session([](soci::session& s) { s << "DROP TRIGGER refuse_customer_audit"; });
+    EXPECT_EQ(admin.post(base + "/deactivate", {{"csrf_token", token}}).status, 303);
+    EXPECT_EQ(customer_row(id)->active, 0);
+    EXPECT_EQ(sessions_of(id), 0);
+    EXPECT_EQ(audit("CUSTOMER_DEACTIVATE").size(), 1u);
+}
+
 // --- The list -----------------------------------------------------------------------------------
 
 TEST_F(admin_customers_test, list_searches_filters_sorts_and_pages) {
@@ -799,6 +910,33 @@ class admin_customers_mail : public sink_first, public admin_fixture {
   protected:
     admin_customers_mail() : admin_fixture(sink_.portal_env()) {}
 };
+
+// The email is queued in the action's transaction: a refused create leaves no message behind.
+TEST_F(admin_customers_mail, a_refused_create_queues_no_email) {
+    auto admin = signed_in_admin();
+    db_.with_session([](soci::session& s) {
+        s << "CREATE TRIGGER refuse_create_audit BEFORE INSERT ON AuditLog "
+             "WHEN NEW.action_type = 'CUSTOMER_CREATE' "
+             "BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END";
+    });
+    const fields form{{"csrf_token", admin.admin_csrf()},
+                      {"first_name", "Grace"},
+                      {"last_name", "Hopper"},
+                      {"email", "grace@example.com"},
+                      {"erp_customer_name", "Acme Foods"}};
+    auto refused = admin.post("/admin/customers", form);
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(count("SELECT COUNT(*) FROM Customers"), 0);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM MailOutbox"), 0);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM PasswordResetTokens"), 0);
+
+    db_.with_session([](soci::session& s) { s << "DROP TRIGGER refuse_create_audit"; });
+    ASSERT_EQ(admin.post("/admin/customers", form).status, 303);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM MailOutbox"), 1);
+    const auto mails = sink_.wait_for(1);
+    ASSERT_GE(mails.size(), 1u);
+    EXPECT_TRUE(contains(mails[0].header("to"), "grace@example.com"));
+}
 
 TEST_F(admin_customers_mail, emailed_links_are_never_shown_to_the_admin) {
     auto admin = signed_in_admin();

@@ -40,14 +40,18 @@ int free_port() {
     return a.local_endpoint().port();
 }
 
-std::string test_secret_key() { return "test-secret-key-0123456789-abcdefghijklmnopqrstuv"; }
+std::string test_secret_key() {
+    return "test-secret-key-0123456789-abcdefghijklmnopqrstuv";
+}
 
 namespace {
 
 std::vector<char*> make_envp(const env_map& env, std::vector<std::string>& storage) {
     storage.clear();
     for (const auto& [k, v] : env) storage.push_back(k + "=" + v);
-    if (!env.count("PATH")) storage.push_back(std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
+    if (!env.count("PATH"))
+        storage.push_back(std::string("PATH=") +
+                          (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"));
     std::vector<char*> out;
     for (auto& s : storage) out.push_back(s.data());
     out.push_back(nullptr);
@@ -71,11 +75,15 @@ pid_t spawn(const std::vector<std::string>& args, const env_map& env, const std:
         const int out = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(out, 1);
         dup2(out, 2);
-        if (stdin_fd >= 0) dup2(stdin_fd, 0);
+        if (stdin_fd >= 0)
+            dup2(stdin_fd, 0);
         else {
             const int null_fd = open("/dev/null", O_RDONLY);
             dup2(null_fd, 0);
         }
+        // Sockets other threads of the test hold open (a free_port() probe, a client) must not
+        // live on in the portal: one that kept another instance's port would make it fail.
+        close_range(3, ~0U, 0);
         execve(argv[0], argv.data(), envp.data());
         _exit(127);
     }
@@ -89,12 +97,14 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
-int decode_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int decode_status(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 }  // namespace
 
-command_result run_portal(const std::vector<std::string>& args, const env_map& env, const std::string& cwd,
-                          const std::string& input) {
+command_result run_portal(const std::vector<std::string>& args, const env_map& env,
+                          const std::string& cwd, const std::string& input) {
     const std::string log_path = cwd + "/command-output.txt";
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
@@ -139,7 +149,9 @@ portal_process::~portal_process() {
     if (pid_ > 0 && running()) kill_hard();
 }
 
-std::string portal_process::output() const { return read_file(log_path_); }
+std::string portal_process::output() const {
+    return read_file(log_path_);
+}
 
 bool portal_process::running() {
     if (pid_ <= 0) return false;
@@ -185,12 +197,13 @@ std::vector<std::string> http_result::all(const std::string& name) const {
     return out;
 }
 
-http_result http_request(int port, const std::string& method, const std::string& target, const std::string& body,
-                         const env_map& headers) {
+http_result http_request(int port, const std::string& method, const std::string& target,
+                         const std::string& body, const env_map& headers) {
     net::io_context ioc;
     beast::tcp_stream stream(ioc);
     stream.expires_after(std::chrono::seconds(60));
-    stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+    stream.connect(
+        tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
     bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
     req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(port));
     req.set(bhttp::field::user_agent, "portal-tests");
@@ -219,7 +232,8 @@ http_result http_request(int port, const std::string& method, const std::string&
     return out;
 }
 
-http_result http_post_form(int port, const std::string& target, const std::string& body, const env_map& headers) {
+http_result http_post_form(int port, const std::string& target, const std::string& body,
+                           const env_map& headers) {
     env_map h = headers;
     h.emplace("Content-Type", "application/x-www-form-urlencoded");
     return http_request(port, "POST", target, body, h);
@@ -229,7 +243,8 @@ std::string url_encode(const std::string& s) {
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out += static_cast<char>(c);
         else {
             out += '%';
             out += hex[c >> 4];

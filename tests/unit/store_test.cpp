@@ -20,7 +20,9 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,7 +265,7 @@ TEST_P(server_store_test, recovers_after_the_server_drops_its_connections) {
 
 TEST_P(store_test, migrations_reach_the_latest_version_and_are_idempotent) {
     EXPECT_EQ(store::schema_version(db()), store::latest_schema_version());
-    EXPECT_EQ(store::latest_schema_version(), 3);
+    EXPECT_EQ(store::latest_schema_version(), 4);
     store::migrate(db());  // again: nothing to do, no error
     EXPECT_EQ(store::schema_version(db()), store::latest_schema_version());
     EXPECT_EQ(count_rows(db(), "SchemaVersion"), store::latest_schema_version());
@@ -866,6 +868,91 @@ TEST_P(store_test, admin_sessions) {
     EXPECT_FALSE(sessions.delete_admin_session("admin-hash"));
 }
 
+// A set-password link waiting for the admin who made it (web/link_notices.hpp): an opaque value
+// on the admin's session row, taken by one request only, gone with the session.
+TEST_P(store_test, admin_session_notice_round_trip) {
+    using value = std::optional<std::string>;
+    store::sessions_repository sessions(db());
+    store::admin_session_record rec;
+    rec.admin_username = "admin";
+    rec.auth_method = "local";
+    rec.created_at = base_time();
+    rec.last_seen = base_time();
+    rec.csrf_secret = "admin-csrf";
+    for (const char* id : {"admin-a", "admin-b"}) {
+        rec.session_id = id;
+        sessions.create_admin_session(rec);
+    }
+    const auto has = [&](const std::string& id) {
+        return store::admin_session_has_notice(db(), id);
+    };
+    const auto change = [&](const std::string& id, bool only_if_pending, value to, value* seen) {
+        return store::change_admin_session_notice(db(), id, only_if_pending,
+                                                  [&](const value& stored) {
+                                                      if (seen) *seen = stored;
+                                                      return to;
+                                                  });
+    };
+
+    // No session, or nothing to take: false, and the function is not called.
+    value seen = "not called";
+    EXPECT_FALSE(change("nope", false, "enc1:x", &seen));
+    EXPECT_FALSE(change("admin-a", true, std::nullopt, &seen));
+    EXPECT_EQ(seen, "not called");
+    EXPECT_FALSE(has("admin-a"));
+
+    // The widest value round-trips on every back end (sealed values are ASCII).
+    const std::string wide = "enc1:" + std::string(store::admin_notice_width - 5, 'A');
+    EXPECT_TRUE(change("admin-a", false, wide, &seen));
+    EXPECT_EQ(seen, std::nullopt);
+    EXPECT_TRUE(has("admin-a"));
+    EXPECT_FALSE(has("admin-b"));
+    EXPECT_EQ(sessions.find_admin_session("admin-a")->csrf_secret, "admin-csrf");
+    // Handing back the same value keeps it; taking reads it and clears it.
+    EXPECT_TRUE(change("admin-a", true, wide, &seen));
+    EXPECT_EQ(seen, wide);
+    EXPECT_TRUE(has("admin-a"));
+    EXPECT_TRUE(change("admin-a", true, std::nullopt, &seen));
+    EXPECT_EQ(seen, wide);
+    EXPECT_FALSE(has("admin-a"));
+    EXPECT_FALSE(change("admin-a", true, std::nullopt, nullptr));
+
+    // Too wide for the column: refused, nothing stored.
+    EXPECT_THROW(change("admin-a", false, std::string(store::admin_notice_width + 1, 'A'), nullptr),
+                 std::length_error);
+    EXPECT_FALSE(has("admin-a"));
+    // Inside a caller's transaction, it goes when that transaction rolls back.
+    EXPECT_THROW(db().in_transaction([&](soci::session&) {
+        EXPECT_TRUE(change("admin-a", false, "enc1:rolled-back", nullptr));
+        throw std::runtime_error("the caller's next statement failed");
+    }),
+                 std::runtime_error);
+    EXPECT_FALSE(has("admin-a"));
+
+    // Two requests of one session taking at once: each notice is taken exactly once.
+    constexpr int rounds = 20;
+    std::atomic<int> taken{0};
+    std::barrier sync(2);
+    auto taker = [&](bool writer) {
+        for (int i = 0; i < rounds; ++i) {
+            if (writer) change("admin-b", false, "enc1:round-" + std::to_string(i), nullptr);
+            sync.arrive_and_wait();
+            if (change("admin-b", true, std::nullopt, nullptr)) ++taken;
+            sync.arrive_and_wait();
+        }
+    };
+    std::thread first(taker, true), second(taker, false);
+    first.join();
+    second.join();
+    EXPECT_EQ(taken.load(), rounds);
+
+    // Ending the session ends its notice.
+    EXPECT_TRUE(change("admin-b", false, "enc1:left", nullptr));
+    EXPECT_TRUE(sessions.delete_admin_session("admin-b"));
+    EXPECT_FALSE(has("admin-b"));
+    EXPECT_FALSE(change("admin-b", false, "enc1:again", nullptr));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Audit log
 
@@ -1310,7 +1397,8 @@ TEST(store_dialects, same_tables_and_columns_everywhere) {
                            "next_attempt_at",
                            "sent_at",
                            "last_error",
-                           "purpose"};
+                           "purpose",
+                           "pending_notice"};
     for (store::dialect d :
          {store::dialect::sqlite, store::dialect::postgresql, store::dialect::mssql}) {
         std::string all;

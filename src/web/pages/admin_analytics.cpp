@@ -72,13 +72,6 @@ std::string display_name(const std::string& first, const std::string& last,
     return name.empty() ? fallback : name;
 }
 
-mustache_data time_data(store::time_point t) {
-    mustache_data d;
-    d.set("iso", iso_utc(t));
-    d.set("text", readable_utc(t));
-    return d;
-}
-
 // The chart, its description and the table that says the same in words.
 void add_logins_chart(mustache_data& data, const std::vector<store::day_logins>& per_day) {
     bar_chart chart;

@@ -87,15 +87,6 @@ class action_cache {
     std::vector<std::string> present_;
 };
 
-std::string format_count(long long n) {
-    std::string digits = std::to_string(n), out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
 std::string trim(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return {};
@@ -288,39 +279,6 @@ mustache_data details_data(const std::optional<std::string>& details) {
 
 // --- the page ----------------------------------------------------------------------------------
 
-mustache_data pagination_data(const audit_query& q, long long total) {
-    const long long pages = std::max<long long>(1, (total + per_page - 1) / per_page);
-    mustache_data d;
-    d.set("show", pages > 1);
-    d.set("page_info", "Page " + format_count(std::min<long long>(q.page, pages)) + " of " +
-                           format_count(pages));
-    if (q.page > 1)
-        d.set("prev_href", "/admin/audit" + q.query_string(static_cast<int>(
-                                                std::min<long long>(q.page - 1, pages))));
-    if (q.page < pages) d.set("next_href", "/admin/audit" + q.query_string(q.page + 1));
-    // 1 … 4 5 [6] 7 8 … 200
-    std::set<long long> shown{1, pages};
-    for (long long p = q.page - 2; p <= q.page + 2; ++p)
-        if (p >= 1 && p <= pages) shown.insert(p);
-    mustache_data items{mustache_data::type::list};
-    long long previous = 0;
-    for (long long p : shown) {
-        if (p - previous > 1) {
-            mustache_data gap;
-            gap.set("gap", true);
-            items.push_back(gap);
-        }
-        mustache_data item;
-        item.set("number", format_count(p));
-        item.set("href", "/admin/audit" + q.query_string(static_cast<int>(p)));
-        if (p == q.page) item.set("current", true);
-        items.push_back(item);
-        previous = p;
-    }
-    d.set("pages", items);
-    return d;
-}
-
 mustache_data action_options(const audit_query& q, const std::vector<std::string>& present) {
     std::set<std::string> codes(present.begin(), present.end());
     for (const auto& [code, label] : action_labels()) codes.insert(code);
@@ -384,21 +342,22 @@ http::response audit_page(app::services& s, http::request_context& ctx, action_c
     }
     data.set("entries", rows);
     data.set("has_entries", !entries.empty());
-    data.set("total", format_count(total));
+    data.set("total", format_thousands(total));
     if (!entries.empty()) {
         const long long first = static_cast<long long>(q.page - 1) * per_page + 1;
         const long long last = first + static_cast<long long>(entries.size()) - 1;
         const std::string noun = total == 1 ? " entry" : " entries";
-        data.set("summary", "Showing " + format_count(first) +
-                                (last > first ? "–" + format_count(last) : "") + " of " +
-                                format_count(total) + noun);
+        data.set("summary", "Showing " + format_thousands(first) +
+                                (last > first ? "–" + format_thousands(last) : "") + " of " +
+                                format_thousands(total) + noun);
     } else if (total > 0) {
         data.set("past_end", true);
         data.set("first_page_href", "/admin/audit" + q.query_string());
     } else {
         data.set(q.filtered() ? "no_matches" : "no_entries", true);
     }
-    data.set("pagination", pagination_data(q, total));
+    data.set("pagination", pager_data(q.page, per_page, total,
+                                      [&q](int p) { return "/admin/audit" + q.query_string(p); }));
     return render_page(s, ctx, "admin_audit", data, "Audit log");
 }
 

@@ -8,6 +8,7 @@
 #include "erp/inventory_query.hpp"
 #include "erp/snapshot_cache.hpp"
 #include "http/compression.hpp"
+#include "mail/mailer.hpp"
 #include "store/customers_repository.hpp"
 #include "web/admin_support.hpp"
 #include "web/audit.hpp"
@@ -47,16 +48,6 @@ std::string encode(std::string_view s) {
     return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
-std::string format_count(long long n) {
-    std::string digits = std::to_string(n < 0 ? -n : n);
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return n < 0 ? "-" + out : out;
-}
-
 std::string full_name(const store::customer_record& c) {
     std::string name = c.first_name;
     if (!c.last_name.empty()) name += (name.empty() ? "" : " ") + c.last_name;
@@ -91,11 +82,7 @@ mustache_data erp_summary(const std::string& stored) {
 }
 
 void set_time(mustache_data& d, const std::string& key, const std::optional<store::time_point>& t) {
-    if (!t) return;
-    mustache_data v;
-    v.set("iso", iso_utc(*t));
-    v.set("text", readable_utc(*t));
-    d.set(key, v);
+    if (t) d.set(key, time_data(*t));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -183,39 +170,7 @@ list_state read_list_state(const http::request_context& ctx) {
 }
 
 mustache_data pagination_data(const list_state& st, long long total) {
-    const long long pages = std::max<long long>(1, (total + st.per_page - 1) / st.per_page);
-    mustache_data d;
-    d.set("show", pages > 1);
-    d.set("page_info", "Page " + format_count(std::min<long long>(st.page, pages)) + " of " +
-                           format_count(pages));
-    if (st.page > 1)
-        d.set("prev_href",
-              st.href({}, {}, static_cast<int>(std::min<long long>(st.page - 1, pages))));
-    if (st.page < pages) d.set("next_href", st.href({}, {}, st.page + 1));
-    // 1 … 4 5 [6] 7 8 … 200
-    std::vector<long long> shown;
-    for (long long p : {1LL, pages}) shown.push_back(p);
-    for (long long p = st.page - 2; p <= st.page + 2; ++p)
-        if (p >= 1 && p <= pages) shown.push_back(p);
-    std::sort(shown.begin(), shown.end());
-    shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
-    mustache_data items{mustache_data::type::list};
-    long long previous = 0;
-    for (long long p : shown) {
-        if (p - previous > 1) {
-            mustache_data gap;
-            gap.set("gap", true);
-            items.push_back(gap);
-        }
-        mustache_data item;
-        item.set("number", format_count(p));
-        item.set("href", st.href({}, {}, static_cast<int>(p)));
-        if (p == st.page) item.set("current", true);
-        items.push_back(item);
-        previous = p;
-    }
-    d.set("pages", items);
-    return d;
+    return pager_data(st.page, st.per_page, total, [&st](int p) { return st.href({}, {}, p); });
 }
 
 http::response list_page(app::services& s, http::request_context& ctx) {
@@ -289,16 +244,16 @@ http::response list_page(app::services& s, http::request_context& ctx) {
     }
     data.set("rows", rows);
     data.set("has_rows", !result.rows.empty());
-    data.set("total", format_count(result.total));
+    data.set("total", format_thousands(result.total));
     if (!result.rows.empty()) {
         const long long first = static_cast<long long>(st.page - 1) * st.per_page + 1;
         const long long last = first + static_cast<long long>(result.rows.size()) - 1;
         const std::string noun = result.total == 1 ? " customer" : " customers";
-        data.set("summary",
-                 first == last
-                     ? "Showing " + format_count(first) + " of " + format_count(result.total) + noun
-                     : "Showing " + format_count(first) + "–" + format_count(last) + " of " +
-                           format_count(result.total) + noun);
+        data.set("summary", first == last ? "Showing " + format_thousands(first) + " of " +
+                                                format_thousands(result.total) + noun
+                                          : "Showing " + format_thousands(first) + "–" +
+                                                format_thousands(last) + " of " +
+                                                format_thousands(result.total) + noun);
     } else if (result.total > 0) {
         // A page past the end (accounts went away since the link was made).
         data.set("past_end", true);
@@ -460,6 +415,37 @@ http::response confirm_page(app::services& s, http::request_context& ctx,
 
 // ------------------------------------------------------------------------------------------------
 // Actions
+//
+// Each action stores everything it does in one transaction: the change, the set-password token
+// and its email (the outbox row), the ended sessions, the admin's link notice and the audit entry
+// are all kept or none is, whatever stops the process in between. Repository calls and
+// send_password_link / record_audit made inside join that transaction. The function may run
+// again (the store retries conflicts), so it does nothing but store work; the flash and the
+// mailer's wake-up come after the commit.
+
+constexpr std::string_view not_saved_message =
+    "The change was not saved: the local store refused it, so nothing was changed. Please try "
+    "again in a moment; if it keeps failing, ask whoever runs the portal to look at its log.";
+
+template <class F>
+auto in_one_transaction(app::services& s, std::string_view action, F&& fn) {
+    try {
+        return s.db.in_transaction(std::forward<F>(fn));
+    } catch (const soci::soci_error& e) {
+        // Not a lost connection (that is store_unavailable, answered 503 centrally): a statement
+        // was refused, and the whole transaction is rolled back.
+        throw http::http_error(http::status::service_unavailable, std::string(not_saved_message),
+                               std::string(action) + " rolled back: " + e.what());
+    }
+}
+
+// Thrown inside a transaction to roll it back when the email belongs to another account.
+struct duplicate_email_refused {};
+
+// The email was queued inside the transaction, where the sender could not see it yet.
+void wake_mailer(app::services& s, const password_link& link) {
+    if (link.emailed && s.mail) s.mail->wake();
+}
 
 http::response create_customer(app::services& s, http::request_context& ctx,
                                link_notices& notices) {
@@ -467,37 +453,51 @@ http::response create_customer(app::services& s, http::request_context& ctx,
     auto f = read_customer_form(ctx.form);
     if (!f.ok()) return new_customer_page(s, ctx, f, http::status::bad_request);
 
-    store::customers_repository customers(s.db);
     store::new_customer c;
     c.first_name = f.first_name;
     c.last_name = f.last_name;
     c.email = f.email;
     // Nobody knows this password, so the account cannot be used until the customer sets one
-    // through the welcome link. Admins never choose or see customers' passwords.
+    // through the welcome link. Admins never choose or see customers' passwords. (Hashed before
+    // the transaction: it takes a while and touches nothing.)
     c.password_hash = auth::hash_password(auth::random_token());
     c.erp_customer_name = f.stored_erp_names();
     c.is_active = true;
     c.must_reset_password = true;
-    const auto created = customers.create(c, std::chrono::system_clock::now());
-    if (created.status == store::save_status::duplicate_email) {
+
+    struct created_account {
+        int customer_id = 0;
+        password_link link;
+    };
+    std::optional<created_account> done;
+    try {
+        done = in_one_transaction(s, "create customer", [&](soci::session&) {
+            store::customers_repository customers(s.db);
+            const auto created = customers.create(c, std::chrono::system_clock::now());
+            if (created.status == store::save_status::duplicate_email)
+                throw duplicate_email_refused{};
+            const auto record = customers.find_by_id(created.customer_id);
+            if (!record)
+                throw std::runtime_error("customer " + std::to_string(created.customer_id) +
+                                         " vanished after create");
+            auto link = send_password_link(s, *record, link_kind::welcome);
+            record_audit(s, ctx, who->actor(), "CUSTOMER_CREATE",
+                         {record->customer_id, record->email}, created_details(c, link.emailed));
+            if (!link.emailed) notices.put(who->session_id, {record->customer_id, link.url, true});
+            return created_account{record->customer_id, std::move(link)};
+        });
+    } catch (const duplicate_email_refused&) {
         f.errors["email"] =
             "An account with this email address already exists (addresses are compared ignoring "
             "upper and lower case).";
-        const auto existing = customers.find_by_email(f.email);
+        const auto existing = store::customers_repository(s.db).find_by_email(f.email);
         return new_customer_page(
             s, ctx, f, http::status::conflict,
             existing ? std::optional<int>(existing->customer_id) : std::nullopt);
     }
-    const auto record = customers.find_by_id(created.customer_id);
-    if (!record)
-        throw std::runtime_error("customer " + std::to_string(created.customer_id) +
-                                 " vanished after create");
-    const auto link = send_password_link(s, *record, link_kind::welcome);
-    record_audit(s, ctx, who->actor(), "CUSTOMER_CREATE", {record->customer_id, record->email},
-                 created_details(c, link.emailed));
-    if (!link.emailed) notices.put(who->session_id, {record->customer_id, link.url, true});
-    set_flash(ctx, link.emailed ? "customer_created_emailed" : "customer_created");
-    return http::redirect(customer_href(record->customer_id));
+    wake_mailer(s, done->link);
+    set_flash(ctx, done->link.emailed ? "customer_created_emailed" : "customer_created");
+    return http::redirect(customer_href(done->customer_id));
 }
 
 http::response update_customer(app::services& s, http::request_context& ctx,
@@ -508,72 +508,87 @@ http::response update_customer(app::services& s, http::request_context& ctx,
     auto f = read_customer_form(ctx.form);
     if (!f.ok()) return customer_page(s, ctx, notices, before, f, http::status::bad_request);
 
-    store::customer_update fields{f.first_name, f.last_name, f.email, f.stored_erp_names()};
-    // The same names in another order are no change (the Flask portal may have stored "B|A").
-    if (same_erp_names(before.erp_customer_name, fields.erp_customer_name))
-        fields.erp_customer_name = before.erp_customer_name;
-    const auto details = update_details(before, fields);
-    if (details.empty()) {
-        set_flash(ctx, "customer_unchanged");
-        return http::redirect(customer_href(id));
+    bool changed = false;
+    try {
+        changed = in_one_transaction(s, "update customer", [&](soci::session&) {
+            // Read again in the transaction: the audit's "from" values are the ones replaced.
+            const auto current = find_customer(s, id);
+            store::customer_update fields{f.first_name, f.last_name, f.email, f.stored_erp_names()};
+            // The same names in another order are no change (the Flask portal may have stored
+            // "B|A").
+            if (same_erp_names(current.erp_customer_name, fields.erp_customer_name))
+                fields.erp_customer_name = current.erp_customer_name;
+            const auto details = update_details(current, fields);
+            if (details.empty()) return false;
+            switch (store::customers_repository(s.db).update(id, fields)) {
+                case store::save_status::not_found:
+                    throw http::http_error(http::status::not_found,
+                                           "There is no customer account with this number.");
+                case store::save_status::duplicate_email:
+                    throw duplicate_email_refused{};
+                case store::save_status::saved:
+                    break;
+            }
+            record_audit(s, ctx, who->actor(), "CUSTOMER_UPDATE", {id, fields.email}, details);
+            return true;
+        });
+    } catch (const duplicate_email_refused&) {
+        f.errors["email"] =
+            "Another account already uses this email address (addresses are compared ignoring "
+            "upper and lower case).";
+        const auto other = store::customers_repository(s.db).find_by_email(f.email);
+        return customer_page(s, ctx, notices, before, f, http::status::conflict,
+                             other ? std::optional<int>(other->customer_id) : std::nullopt);
     }
-    store::customers_repository customers(s.db);
-    switch (customers.update(id, fields)) {
-        case store::save_status::not_found:
-            throw http::http_error(http::status::not_found,
-                                   "There is no customer account with this number.");
-        case store::save_status::duplicate_email: {
-            f.errors["email"] =
-                "Another account already uses this email address (addresses are compared ignoring "
-                "upper and lower case).";
-            const auto other = customers.find_by_email(f.email);
-            return customer_page(s, ctx, notices, before, f, http::status::conflict,
-                                 other ? std::optional<int>(other->customer_id) : std::nullopt);
-        }
-        case store::save_status::saved:
-            break;
-    }
-    record_audit(s, ctx, who->actor(), "CUSTOMER_UPDATE", {id, fields.email}, details);
-    set_flash(ctx, "customer_saved");
+    set_flash(ctx, changed ? "customer_saved" : "customer_unchanged");
     return http::redirect(customer_href(id));
 }
 
 http::response set_active(app::services& s, http::request_context& ctx, bool active) {
     const auto* who = caller(ctx);
     const int id = id_route_param(ctx);
-    const auto c = find_customer(s, id);
-    if (c.is_active != active) {
-        if (!store::customers_repository(s.db).set_active(id, active))
-            throw http::http_error(http::status::not_found,
-                                   "There is no customer account with this number.");
-    }
-    // Sessions end even when the flag was already off: nothing of an inactive account stays open.
-    if (!active) s.sessions.end_all_for_customer(id);
-    if (c.is_active == active) {
+    const bool changed = in_one_transaction(
+        s, active ? "activate customer" : "deactivate customer", [&](soci::session&) {
+            const auto c = find_customer(s, id);
+            const bool change = c.is_active != active;
+            if (change && !store::customers_repository(s.db).set_active(id, active))
+                throw http::http_error(http::status::not_found,
+                                       "There is no customer account with this number.");
+            // Sessions end even when the flag was already off: nothing of an inactive account
+            // stays open.
+            if (!active) s.sessions.end_all_for_customer(id);
+            if (change)
+                record_audit(s, ctx, who->actor(),
+                             active ? "CUSTOMER_ACTIVATE" : "CUSTOMER_DEACTIVATE", {id, c.email},
+                             active_details(c.is_active, active));
+            return change;
+        });
+    if (!changed)
         set_flash(ctx, "customer_unchanged");
-        return http::redirect(customer_href(id));
-    }
-    record_audit(s, ctx, who->actor(), active ? "CUSTOMER_ACTIVATE" : "CUSTOMER_DEACTIVATE",
-                 {id, c.email}, active_details(c.is_active, active));
-    set_flash(ctx, active ? "customer_activated" : "customer_deactivated");
+    else
+        set_flash(ctx, active ? "customer_activated" : "customer_deactivated");
     return http::redirect(customer_href(id));
 }
 
 http::response reset_password(app::services& s, http::request_context& ctx, link_notices& notices) {
     const auto* who = caller(ctx);
     const int id = id_route_param(ctx);
-    const auto c = find_customer(s, id);
-    store::customers_repository(s.db).set_must_reset_password(id, true);
-    const int ended = s.sessions.end_all_for_customer(id);
-    const auto link = send_password_link(s, c, link_kind::reset);
-    json::object details;
-    if (!c.must_reset_password)
-        details["must_reset_password"] = json::object{{"from", false}, {"to", true}};
-    details["emailed"] = link.emailed;
-    details["sessions_ended"] = ended;
-    record_audit(s, ctx, who->actor(), "ADMIN_PW_RESET_EMAIL", {id, c.email},
-                 json::serialize(details));
-    if (!link.emailed) notices.put(who->session_id, {id, link.url, false});
+    const auto link = in_one_transaction(s, "reset customer password", [&](soci::session&) {
+        const auto c = find_customer(s, id);
+        store::customers_repository(s.db).set_must_reset_password(id, true);
+        const int ended = s.sessions.end_all_for_customer(id);
+        auto link = send_password_link(s, c, link_kind::reset);
+        json::object details;
+        if (!c.must_reset_password)
+            details["must_reset_password"] = json::object{{"from", false}, {"to", true}};
+        details["emailed"] = link.emailed;
+        details["sessions_ended"] = ended;
+        record_audit(s, ctx, who->actor(), "ADMIN_PW_RESET_EMAIL", {id, c.email},
+                     json::serialize(details));
+        if (!link.emailed) notices.put(who->session_id, {id, link.url, false});
+        return link;
+    });
+    wake_mailer(s, link);
     set_flash(ctx, link.emailed ? "reset_emailed" : "reset_link_ready");
     return http::redirect(customer_href(id));
 }
@@ -653,7 +668,7 @@ http::response preview_page(app::services& s, http::request_context& ctx) {
 void add_admin_customer_routes(http::router& r, app::services& s) {
     using http::access;
     using http::verb;
-    auto notices = std::make_shared<link_notices>();
+    auto notices = std::make_shared<link_notices>(s.db, s.cfg.secret_key);
 
     r.add(verb::get, "/admin/customers", access::admin,
           [&s](http::request_context& ctx) { return list_page(s, ctx); });

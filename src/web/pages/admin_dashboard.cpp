@@ -35,13 +35,6 @@ std::string store_kind(const store::database& db) {
     return db.via_odbc() ? kind + " (ODBC)" : kind;
 }
 
-mustache_data time_data(store::time_point t) {
-    mustache_data d;
-    d.set("iso", iso_utc(t));
-    d.set("text", readable_utc(t));
-    return d;
-}
-
 void add_erp_status(mustache_data& data, const erp::snapshot_cache::status& st) {
     mustache_data erp;
     if (!st.last_query_at) {

@@ -6,6 +6,7 @@
 #include "export/csv_writer.hpp"
 #include "export/file_name.hpp"
 #include "export/xlsx_writer.hpp"
+#include "web/admin_support.hpp"
 #include "web/audit.hpp"
 #include "web/page.hpp"
 #include "web/routes.hpp"
@@ -16,7 +17,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <memory>
 
 namespace portal::web {
@@ -97,15 +97,6 @@ export_view prepare(app::services& s, http::request_context& ctx) {
     }
     v.customer = customer_label(*v.who, v.query);
     return v;
-}
-
-std::string iso_utc(std::chrono::system_clock::time_point t) {
-    const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm utc{};
-    gmtime_r(&tt, &utc);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return buf;
 }
 
 // {"format":"xlsx","rows":N,"filters":{…},"sort":"part","order":"asc"}
