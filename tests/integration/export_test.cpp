@@ -377,7 +377,8 @@ TEST_F(exports, a_second_workbook_while_one_is_being_built_is_asked_to_retry) {
     while (entries_in(tmp_->path) == 0 && std::chrono::steady_clock::now() < deadline &&
            first.wait_for(std::chrono::milliseconds(1)) == std::future_status::timeout) {
     }
-    ASSERT_EQ(entries_in(tmp_->path), 1u) << "the first workbook is being built";
+    // Our file, and at times libxlsxwriter's own temporary file for a worksheet beside it.
+    ASSERT_GE(entries_in(tmp_->path), 1u) << "the first workbook is being built";
     auto second = nina.get("/inventory/export.xlsx?status=Available");
     EXPECT_EQ(second.status, 503);
     EXPECT_EQ(second.header("retry-after"), "5");
