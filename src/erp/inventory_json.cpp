@@ -2,7 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -153,18 +152,6 @@ class json_writer {
     char* end_;
 };
 
-// One cell of the page, gathered before writing.
-struct cell {
-    enum kind_t : std::uint8_t { null, text, raw } kind = null;
-    std::uint32_t size = 0;
-    union {
-        inventory_snapshot::value_id id;  // text, while gathering
-        std::uint32_t offset;             // raw: into the scratch text
-    };
-    const char* data = nullptr;  // text, already JSON
-    cell() : id(0) {}
-};
-
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -207,7 +194,7 @@ std::string inventory_json(const inventory_snapshot& snapshot, const query_resul
 
     std::string out;
     {
-        json_writer w(out, 512 + result.rows.size() * (ncols * 14 + 4) + facet_bytes);
+        json_writer w(out, 512 + result.rows.size() * 160 + facet_bytes);
         w.put("{\"columns\":[");
         for (std::size_t k = 0; k < ncols; ++k) {
             if (k) w.put(',');
@@ -216,83 +203,20 @@ std::string inventory_json(const inventory_snapshot& snapshot, const query_resul
             w.put('"');
         }
         w.put("],\"rows\":[");
-        // Gather every cell column by column first, then write row by row. The page's rows are
-        // scattered over the snapshot, so each cell is a cache miss; loads that do not depend on
-        // each other let the processor wait for many misses at once instead of one at a time.
+        // Rows come rendered from the snapshot. The page's rows are scattered over it, so each
+        // one is a cache miss: find them all first, independently, then copy.
         const std::size_t nrows = result.rows.size();
-        std::vector<cell> cells(nrows * ncols);
-        std::string scratch;  // numbers and dates, rendered; cells point in by offset
-        scratch.reserve(nrows * 40);
-        std::vector<std::optional<double>> numbers(nrows);
-        std::vector<std::optional<std::int32_t>> dates(nrows);
-        for (std::size_t k = 0; k < ncols; ++k) {
-            const column c = present[k];
-            switch (info(c).kind) {
-                case column_kind::text: {
-                    const auto null = snapshot.null_id(c);
-                    for (std::size_t n = 0; n < nrows; ++n) {
-                        const auto id = snapshot.id_at(result.rows[n], c);
-                        cells[n * ncols + k].kind = id == null ? cell::null : cell::text;
-                        cells[n * ncols + k].id = id;
-                    }
-                    for (std::size_t n = 0; n < nrows; ++n) {
-                        auto& x = cells[n * ncols + k];
-                        if (x.kind == cell::null) continue;
-                        const auto v = snapshot.value_json(c, x.id);
-                        __builtin_prefetch(v.data());
-                        x.data = v.data();
-                        x.size = static_cast<std::uint32_t>(v.size());
-                    }
-                    break;
-                }
-                case column_kind::number:
-                    for (std::size_t n = 0; n < nrows; ++n)
-                        numbers[n] = snapshot.number(result.rows[n], c);
-                    for (std::size_t n = 0; n < nrows; ++n) {
-                        auto& x = cells[n * ncols + k];
-                        const auto v = numbers[n];
-                        if (!v || !std::isfinite(*v)) continue;
-                        x.kind = cell::raw;
-                        x.offset = static_cast<std::uint32_t>(scratch.size());
-                        append_number(scratch, *v);
-                        x.size = static_cast<std::uint32_t>(scratch.size() - x.offset);
-                    }
-                    break;
-                case column_kind::date:
-                    for (std::size_t n = 0; n < nrows; ++n)
-                        dates[n] = snapshot.date(result.rows[n], c);
-                    for (std::size_t n = 0; n < nrows; ++n) {
-                        auto& x = cells[n * ncols + k];
-                        const auto d = dates[n];
-                        if (!d) continue;
-                        x.kind = cell::raw;
-                        x.offset = static_cast<std::uint32_t>(scratch.size());
-                        scratch.push_back('"');
-                        append_iso_date(scratch, *d);
-                        scratch.push_back('"');
-                        x.size = static_cast<std::uint32_t>(scratch.size() - x.offset);
-                    }
-                    break;
-            }
-        }
+        std::vector<std::string_view> rows(nrows);
+        std::size_t row_bytes = nrows;
         for (std::size_t n = 0; n < nrows; ++n) {
-            w.put(n ? ",[" : "[");
-            for (std::size_t k = 0; k < ncols; ++k) {
-                if (k) w.put(',');
-                const auto& x = cells[n * ncols + k];
-                switch (x.kind) {
-                    case cell::null:
-                        w.put("null");
-                        break;
-                    case cell::text:
-                        w.put({x.data, x.size});
-                        break;
-                    case cell::raw:
-                        w.put({scratch.data() + x.offset, x.size});
-                        break;
-                }
-            }
-            w.put(']');
+            rows[n] = snapshot.row_json(result.rows[n]);
+            __builtin_prefetch(rows[n].data());
+            row_bytes += rows[n].size();
+        }
+        w.ensure(row_bytes);
+        for (std::size_t n = 0; n < nrows; ++n) {
+            if (n) w.put(',');
+            w.put(rows[n]);
         }
         w.put("],\"total\":");
         w.put_unsigned(result.total);

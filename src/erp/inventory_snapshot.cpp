@@ -761,9 +761,55 @@ const inventory_snapshot::json_rendering& inventory_snapshot::rendered_json(colu
     return r;
 }
 
+void inventory_snapshot::append_cell_json(std::string& out, row_index row, column c) const {
+    switch (info(c).kind) {
+        case column_kind::text: {
+            const auto id = id_at(row, c);
+            if (id == null_id(c)) break;
+            out.append(value_json(c, id));
+            return;
+        }
+        case column_kind::number:
+            if (const auto v = number(row, c); v && std::isfinite(*v)) return append_number(out, *v);
+            break;
+        case column_kind::date:
+            if (const auto d = date(row, c)) {
+                out.push_back('"');
+                append_iso_date(out, *d);
+                out.push_back('"');
+                return;
+            }
+            break;
+    }
+    out.append("null");
+}
+
+const inventory_snapshot::row_rendering& inventory_snapshot::rendered_rows() const {
+    std::call_once(rows_once_, [this] {
+        auto& r = rows_json_;
+        std::vector<column> present;
+        for (const auto& ci : erp::columns)
+            if (has_column(ci.id)) present.push_back(ci.id);
+        r.starts.reserve(rows_ + 1);
+        for (row_index row = 0; row < rows_; ++row) {
+            r.starts.push_back(r.text.size());
+            r.text.push_back('[');
+            for (std::size_t k = 0; k < present.size(); ++k) {
+                if (k) r.text.push_back(',');
+                append_cell_json(r.text, row, present[k]);
+            }
+            r.text.push_back(']');
+        }
+        r.starts.push_back(r.text.size());
+        r.text.shrink_to_fit();
+    });
+    return rows_json_;
+}
+
 void inventory_snapshot::warm_up() const {
     for (const auto& ci : erp::columns) sorted(ci.id);
     for (const column c : facet_columns) all_values_json(c);
+    rendered_rows();
     std::call_once(trigram_once_, [this] { build_trigrams(); });
 }
 

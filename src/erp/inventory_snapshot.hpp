@@ -129,8 +129,18 @@ class inventory_snapshot {
         return {r.array.data() + r.starts[id], r.starts[id + 1] - r.starts[id] - 1};
     }
 
+    // One row as a JSON array of its present columns in contract order ("[\"Acme\",120,null]":
+    // NULL is null, numbers JSON numbers, dates "YYYY-MM-DD"). Every row is rendered once, on
+    // first use, into one buffer: a page of the API is then a copy per row, not a cell-by-cell
+    // rendering, at the price of about the snapshot's text size again in memory.
+    std::string_view row_json(row_index row) const {
+        const auto& r = rendered_rows();
+        return {r.text.data() + r.starts[row], r.starts[row + 1] - r.starts[row]};
+    }
+
     // Computes everything that is otherwise computed on first use (sort orders, search index,
-    // the facet columns' JSON), so a cache can pay for it before the snapshot serves requests.
+    // the facet columns' JSON, the rows' JSON), so a cache can pay for it before the snapshot
+    // serves requests.
     void warm_up() const;
 
   private:
@@ -193,6 +203,15 @@ class inventory_snapshot {
     mutable std::array<json_rendering, column_count> json_;
     mutable std::once_flag trigram_once_;
     mutable trigram_index trigrams_;
+
+    struct row_rendering {
+        std::string text;                   // every row's array back to back
+        std::vector<std::uint64_t> starts;  // rows_+1 offsets into text
+    };
+    const row_rendering& rendered_rows() const;
+    void append_cell_json(std::string& out, row_index row, column c) const;
+    mutable std::once_flag rows_once_;
+    mutable row_rendering rows_json_;
 };
 
 }  // namespace portal::erp
