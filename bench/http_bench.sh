@@ -3,10 +3,11 @@
 # customer, GET /api/v1/inventory mixed: ½ paging with a random sort column and page, ¼ exact
 # part or bin filters, ¼ q searches of 3-letter fragments. Prints requests/s and p50/p99 for a
 # 10,000-row and a 100,000-row snapshot. Usage: bench/http_bench.sh [seconds per run, default 15]
+# (PORTAL_BINARY=path runs another build of the portal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-binary="$root/build/customer-portal"
+binary="${PORTAL_BINARY:-$root/build/customer-portal}"
 seconds="${1:-15}"
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

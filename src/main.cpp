@@ -9,6 +9,7 @@
 #include "erp/erp_source.hpp"
 #include "mail/message.hpp"
 #include "mail/smtp_client.hpp"
+#include "store/database.hpp"
 #include "store/migrations.hpp"
 
 #include <CLI/CLI.hpp>
@@ -36,11 +37,14 @@ int serve(app::config cfg) {
     options.host = cfg.host;
     options.port = static_cast<unsigned short>(cfg.port);
     options.io_threads = cfg.threads;
-    // Handlers may wait on the store or the ERP, so the worker pool is larger than the core count.
+    // General-lane handlers may wait on the store or the ERP, so that pool is larger than the core
+    // count; the quick lane has one thread per core (http::lane).
     options.worker_threads = std::max(8, cfg.threads * 4);
+    options.quick_threads = cfg.threads;
     http::server server(
         options, [&](const http::request& req, const http::connection_info& c) { return application.handle(req, c); },
-        [&](http::status code, const http::connection_info& c) { return application.handle_unreadable(code, c); });
+        [&](http::status code, const http::connection_info& c) { return application.handle_unreadable(code, c); },
+        [&](const http::request& req) { return application.is_quick(req); });
     server.run([&](unsigned short port) {
         const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         spdlog::info("Customer Portal {} listening on http://{}:{} (ready in {:.0f} ms)", PORTAL_VERSION, cfg.host,
@@ -133,6 +137,7 @@ int check_config(const app::config& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    store::configure_sqlite_process();
     CLI::App cli{"Customer Portal: each customer sees its own live ERP stock.", "customer-portal"};
     cli.set_version_flag("--version", std::string("customer-portal ") + PORTAL_VERSION);
     std::optional<std::string> env_file;

@@ -49,6 +49,7 @@ application::~application() = default;
 
 http::response application::handle(const http::request& req, const http::connection_info& conn) {
     http::request_context ctx(req);
+    ctx.may_wait = conn.may_wait;
     ctx.client_address = http::client_address(req, conn.remote_address, cfg_.trusted_proxies);
     ctx.request_id = fmt::format("{}-{:x}", instance_tag_, ++request_counter_);
     http::response r;
@@ -57,6 +58,11 @@ http::response application::handle(const http::request& req, const http::connect
     } catch (const http::http_error& e) {
         if (static_cast<unsigned>(e.code) >= 500) spdlog::error("{} {}: {}", ctx.request_id, ctx.path, e.what());
         r = web::error_response(services_, ctx, e.code, e.public_message);
+    } catch (const erp::snapshot_not_ready&) {
+        // Only thrown where the request may not wait: not an answer, so neither logged nor counted.
+        http::response again;
+        again.run_where_waiting_is_allowed = true;
+        return again;
     } catch (const store::store_unavailable& e) {
         spdlog::error("{} {}: local store unavailable: {}", ctx.request_id, ctx.path, e.what());
         r = web::error_response(services_, ctx, http::status::service_unavailable,
@@ -67,6 +73,12 @@ http::response application::handle(const http::request& req, const http::connect
                                 web::default_message(http::status::internal_server_error));
     }
     return finish(ctx, std::move(r));
+}
+
+bool application::is_quick(const http::request& req) const {
+    const auto target = std::string_view(req.target());
+    const auto match = router_.match(req.method(), target.substr(0, target.find('?')));
+    return match.found && match.found->runs_on == http::lane::quick;
 }
 
 http::response application::dispatch(http::request_context& ctx) {

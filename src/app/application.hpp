@@ -30,6 +30,8 @@ public:
     // connection → here → router → access rule → handler; errors become responses here only.
     http::response handle(const http::request& req, const http::connection_info& conn);
     http::response handle_unreadable(http::status code, const http::connection_info& conn);
+    // Whether the request's route runs on the quick lane (http::lane); cheap, for the I/O thread.
+    bool is_quick(const http::request& req) const;
 
     const config& cfg() const { return cfg_; }
     services& svc() { return services_; }

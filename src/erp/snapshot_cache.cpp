@@ -84,7 +84,7 @@ std::shared_future<void> snapshot_cache::start_fetch(const std::string& name, en
     return e.in_flight;
 }
 
-snapshot_view snapshot_cache::one(const std::string& name) {
+snapshot_view snapshot_cache::one(const std::string& name, wait w) {
     std::shared_future<void> wait_for;
     {
         std::lock_guard lock(mutex_);
@@ -93,6 +93,10 @@ snapshot_view snapshot_cache::one(const std::string& name) {
             ++hits_;
             metrics_.add("portal_erp_cache_total", "Snapshot requests by result.", 1, "result=\"hit\"");
             return {e.snapshot, false};
+        }
+        if (w == wait::refused) {  // counted when asked again by a caller that may wait
+            if (!e.refreshing) start_fetch(name, e);
+            throw snapshot_not_ready();
         }
         ++misses_;
         metrics_.add("portal_erp_cache_total", "Snapshot requests by result.", 1, "result=\"miss\"");
@@ -110,9 +114,9 @@ snapshot_view snapshot_cache::one(const std::string& name) {
     return {entries_[name].snapshot, false};
 }
 
-snapshot_view snapshot_cache::for_names(const std::vector<std::string>& names) {
+snapshot_view snapshot_cache::for_names(const std::vector<std::string>& names, wait w) {
     if (names.empty()) throw erp_unavailable("the account is linked to no ERP customer");
-    if (names.size() == 1) return one(names[0]);
+    if (names.size() == 1) return one(names[0], w);
     // Start every fetch first so the names are read in parallel, then collect.
     {
         std::lock_guard lock(mutex_);
@@ -126,7 +130,7 @@ snapshot_view snapshot_cache::for_names(const std::vector<std::string>& names) {
     std::exception_ptr failure;
     for (const auto& n : names) {
         try {
-            auto v = one(n);
+            auto v = one(n, w);
             out.stale = out.stale || v.stale;
             parts.push_back(v.snapshot);
         } catch (const erp_unavailable&) {
@@ -146,6 +150,7 @@ snapshot_view snapshot_cache::for_names(const std::vector<std::string>& names) {
             return out;
         }
     }
+    if (w == wait::refused) throw snapshot_not_ready();  // a merge of large snapshots takes a while
     auto merged = inventory_snapshot::merge(parts);
     merged->warm_up();
     std::lock_guard lock(mutex_);
@@ -154,15 +159,19 @@ snapshot_view snapshot_cache::for_names(const std::vector<std::string>& names) {
     return out;
 }
 
-snapshot_view snapshot_cache::for_account(const std::string& stored) {
-    if (is_all(stored)) return for_names(customer_names());
-    return for_names(split_erp_names(stored));
+snapshot_view snapshot_cache::for_account(const std::string& stored, wait w) {
+    if (is_all(stored)) return for_names(customer_names(w), w);
+    return for_names(split_erp_names(stored), w);
 }
 
-std::vector<std::string> snapshot_cache::customer_names() {
-    std::lock_guard lock(customers_mutex_);
+std::vector<std::string> snapshot_cache::customer_names(wait w) {
+    // The lock is held while the ERP is asked: a caller that may not wait does not queue for it.
+    std::unique_lock lock(customers_mutex_, std::defer_lock);
+    if (w == wait::allowed) lock.lock();
+    else if (!lock.try_lock()) throw snapshot_not_ready();
     if (!customers_.empty() && steady::now() - customers_fetched_ < std::max(ttl_, std::chrono::seconds(60)))
         return customers_;
+    if (w == wait::refused) throw snapshot_not_ready();
     try {
         customers_ = source_.fetch_customers();
         customers_fetched_ = steady::now();

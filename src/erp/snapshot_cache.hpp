@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ namespace portal::erp {
 struct snapshot_view {
     std::shared_ptr<const inventory_snapshot> snapshot;
     bool stale = false;  // the ERP could not be reached; this is the last good snapshot
+};
+
+// Whether a caller may wait for the ERP (or for a merge of large snapshots). A caller that may
+// not gets snapshot_not_ready instead; the fetch it needs is started all the same.
+enum class wait { allowed, refused };
+struct snapshot_not_ready : std::runtime_error {
+    snapshot_not_ready() : std::runtime_error("the snapshot is not ready") {}
 };
 
 // What the account may see: "A", "A|B" or "All", as stored in Customers.erp_customer_name.
@@ -36,15 +44,15 @@ public:
 
     // The union of the snapshots of `stored` ("A|B" or "All"). Blocks the calling worker until the
     // ERP answers for these names only; throws erp_unavailable when a name has never been read.
-    snapshot_view for_account(const std::string& stored);
-    snapshot_view for_names(const std::vector<std::string>& names);
+    snapshot_view for_account(const std::string& stored, wait w = wait::allowed);
+    snapshot_view for_names(const std::vector<std::string>& names, wait w = wait::allowed);
 
     // Checks the query's columns against the ERP off the caller's thread and logs the outcome:
     // start-up stays fast and an ERP that is down at start does not stop the portal.
     void probe_in_background();
 
     // The ERP's customer names (cached like a snapshot).
-    std::vector<std::string> customer_names();
+    std::vector<std::string> customer_names(wait w = wait::allowed);
 
     struct status {
         bool last_query_ok = true;
@@ -60,7 +68,7 @@ private:
         std::shared_future<void> in_flight;
         bool refreshing = false;
     };
-    snapshot_view one(const std::string& name);
+    snapshot_view one(const std::string& name, wait w);
     std::shared_future<void> start_fetch(const std::string& name, entry& e);
 
     erp_source& source_;

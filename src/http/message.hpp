@@ -21,6 +21,9 @@ struct response {
     // A body too large to hold in memory: each call appends the next piece to `out` and returns
     // false when nothing is left. Sent with chunked transfer encoding. Runs on a worker thread.
     std::function<bool(std::string& out)> stream;
+    // Not an answer: the handler ran where it may not wait (request_context::may_wait) and would
+    // have had to. The server runs the request again on the general pool, where it may.
+    bool run_where_waiting_is_allowed = false;
 
     void set(bhttp::field name, std::string_view value) { headers.set(name, value); }
     void set(std::string_view name, std::string_view value) { headers.set(name, value); }

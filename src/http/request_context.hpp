@@ -30,6 +30,9 @@ struct request_context {
     std::any principal;        // the app's idea of the signed-in caller
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::vector<std::string> set_cookies;  // added to the response by the app
+    // False on the quick lane (see router's lane): anything that would wait on the ERP or a long
+    // computation must not, and asks to be run again on the general lane instead.
+    bool may_wait = true;
 
     // The first value of a parameter, or nullopt.
     std::optional<std::string> query_param(std::string_view name) const;

@@ -17,8 +17,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return out;
 }
 
-void router::add(verb method, std::string pattern, access audience, handler fn) {
-    route r{method, std::move(pattern), audience, std::move(fn), {}};
+void router::add(verb method, std::string pattern, access audience, handler fn, lane runs_on) {
+    route r{method, std::move(pattern), audience, std::move(fn), {}, runs_on};
     for (auto s : split_path(r.pattern)) r.segments.emplace_back(s);
     if (r.segments.empty()) throw std::invalid_argument("route pattern must start with '/': " + r.pattern);
     routes_.push_back(std::move(r));

@@ -24,8 +24,10 @@ struct server::impl {
     server_options options;
     request_handler on_request;
     error_handler on_error;
+    lane_picker is_quick;
     net::io_context ioc;
     net::thread_pool workers;
+    std::optional<net::thread_pool> quick;
     tcp::acceptor acceptor{ioc};
     net::signal_set signals{ioc, SIGINT, SIGTERM};
     std::atomic<bool> stopping{false};
@@ -33,12 +35,15 @@ struct server::impl {
     std::mutex registry_mutex;
     std::unordered_set<std::shared_ptr<connection>> registry;
 
-    impl(server_options o, request_handler r, error_handler e)
+    impl(server_options o, request_handler r, error_handler e, lane_picker q)
         : options(std::move(o)),
           on_request(std::move(r)),
           on_error(std::move(e)),
+          is_quick(std::move(q)),
           ioc(options.io_threads),
-          workers(static_cast<std::size_t>(options.worker_threads)) {}
+          workers(static_cast<std::size_t>(options.worker_threads)) {
+        if (options.quick_threads > 0 && is_quick) quick.emplace(static_cast<std::size_t>(options.quick_threads));
+    }
 
     void do_accept();
     void begin_shutdown();
@@ -122,9 +127,16 @@ private:
     void dispatch_request() {
         stream_.expires_never();
         request_ = parser_->release();
+        const bool quick = owner_.quick && owner_.is_quick(request_);
+        run_handler(quick ? *owner_.quick : owner_.workers, !quick);
+    }
+
+    void run_handler(net::thread_pool& pool, bool may_wait) {
         auto self = shared_from_this();
-        net::post(owner_.workers, [self, guard = net::make_work_guard(stream_.get_executor())] {
+        net::post(pool, [self, may_wait, guard = net::make_work_guard(stream_.get_executor())] {
+            self->info_.may_wait = may_wait;
             response r = self->owner_.on_request(self->request_, self->info_);
+            if (r.run_where_waiting_is_allowed) return self->run_handler(self->owner_.workers, true);
             net::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
                 self->write(std::move(r), self->request_.keep_alive(),
                             self->request_.method() == verb::head);
@@ -283,8 +295,9 @@ void server::impl::watch_drain(std::shared_ptr<net::steady_timer> timer,
     timer->async_wait([this, timer, deadline](beast::error_code) { watch_drain(timer, deadline); });
 }
 
-server::server(server_options options, request_handler on_request, error_handler on_error)
-    : impl_(std::make_unique<impl>(std::move(options), std::move(on_request), std::move(on_error))) {}
+server::server(server_options options, request_handler on_request, error_handler on_error, lane_picker is_quick)
+    : impl_(std::make_unique<impl>(std::move(options), std::move(on_request), std::move(on_error),
+                                   std::move(is_quick))) {}
 
 server::~server() = default;
 
@@ -307,6 +320,7 @@ void server::run(const std::function<void(unsigned short)>& on_listening) {
     for (int i = 1; i < s.options.io_threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
     s.ioc.run();
     for (auto& t : threads) t.join();
+    if (s.quick) s.quick->join();  // first: a quick handler may hand its request to the workers
     s.workers.join();
 }
 

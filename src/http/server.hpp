@@ -16,7 +16,8 @@ struct server_options {
     std::string host = "0.0.0.0";
     unsigned short port = 5001;
     int io_threads = 1;
-    int worker_threads = 8;
+    int worker_threads = 8;  // the general lane
+    int quick_threads = 0;   // the quick lane; 0: every request on the general lane
     std::size_t header_limit = 16 * 1024;
     std::size_t body_limit = 1024 * 1024;
     std::chrono::seconds header_timeout{5};   // to receive a request's headers once it started
@@ -28,15 +29,19 @@ struct server_options {
 
 struct connection_info {
     std::string remote_address;
+    bool may_wait = true;  // false while the request runs on the quick lane
 };
 
 using request_handler = std::function<response(const request&, const connection_info&)>;
+// Whether a request runs on the quick lane (see router.hpp's lane); called on the I/O thread.
+using lane_picker = std::function<bool(const request&)>;
 // Answers a request that could not be read (413 past a limit, 400 malformed).
 using error_handler = std::function<response(status, const connection_info&)>;
 
 class server {
 public:
-    server(server_options options, request_handler on_request, error_handler on_error);
+    server(server_options options, request_handler on_request, error_handler on_error,
+           lane_picker is_quick = {});
     ~server();
 
     // Binds, then serves until SIGTERM/SIGINT or stop(); drains in-flight requests before returning.

@@ -359,6 +359,8 @@ std::size_t effective_pool_size(const app::database_settings& settings, std::siz
 
 }  // namespace
 
+void configure_sqlite_process() { sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 database::database(const app::database_settings& settings, std::size_t pool_size)
     : settings_(settings),
       dialect_(dialect_for(settings)),

@@ -100,6 +100,12 @@ std::optional<std::string> read_long_text(soci::session& s, dialect d, const std
                                           const std::string& column, const std::string& key_column,
                                           long long key);
 
+// Process-wide SQLite settings; call first thing in main, before any SQLite file is opened (later
+// SQLite refuses them and nothing changes). SQLite keeps allocation statistics under one global
+// mutex taken on every allocation: with two threads resolving sessions, that lock alone made
+// each lookup a third dearer. The statistics are not used, so they are turned off.
+void configure_sqlite_process();
+
 class database {
   public:
     explicit database(const app::database_settings& settings, std::size_t pool_size = 8);

@@ -280,22 +280,39 @@ TEST_F(postgres_erp, concurrent_first_viewers_share_one_erp_query) {
 }
 
 TEST_F(postgres_erp, a_slow_customer_does_not_delay_another) {
-    portal_process p(erp_env("postgresql", 30));
+    auto env = erp_env("postgresql", 30);
+    env["THREADS"] = "2";  // a general pool of 8 threads, a quick lane of 2
+    portal_process p(env);
     add_account(p, "gary@globex.example", "Globex Corporation");
     add_account(p, "alice@acme.example", "Acme Foods");
     web_client gary(p.port()), alice(p.port());
     ASSERT_EQ(gary.login("gary@globex.example", demo_password).status, 303);
     ASSERT_EQ(alice.login("alice@acme.example", demo_password).status, 303);
+    ASSERT_EQ(api(alice, "?per_page=1").at("total").as_int64(), 600);
+    const std::string misses = "portal_erp_cache_total{result=\"miss\"}";
+    const double misses_before = metric(p, misses);
 
     soci::session holder("postgresql", cluster_->connection_string("erp"));
     holder << "SELECT pg_advisory_lock(42)";
-    auto slow = std::async(std::launch::async, [&] { return gary.get("/api/v1/inventory?per_page=1").status; });
-    // Globex's query is now waiting on the lock; Acme's requests go through meanwhile.
+    // More of Globex's viewers wait than the general pool has threads: every one of its threads
+    // is taken, yet the quick lane keeps answering Acme's API and /healthz.
+    constexpr int viewers = 12, general_threads = 8;
+    std::vector<web_client> garys(viewers, gary);
+    std::vector<std::future<int>> slow;
+    for (auto& g : garys)
+        slow.push_back(std::async(std::launch::async, [&g] { return g.get("/api/v1/inventory?per_page=1").status; }));
+    // A viewer counts a cache miss once it waits for the ERP on a general-lane thread; /metrics
+    // is on the quick lane, so it can tell when all of them wait.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+    while (metric(p, misses) - misses_before < general_threads && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_EQ(metric(p, misses) - misses_before, general_threads) << "the general pool is full of waiting viewers";
     for (int i = 0; i < 5; ++i) EXPECT_EQ(alice.get("/api/v1/inventory?page=" + std::to_string(i + 1)).status, 200);
     EXPECT_EQ(http_get(p.port(), "/healthz").status, 200);
-    EXPECT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout) << "Globex must still be waiting";
+    for (auto& f : slow)
+        EXPECT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::timeout) << "Globex must still be waiting";
     holder << "SELECT pg_advisory_unlock(42)";
-    EXPECT_EQ(slow.get(), 200);
+    for (auto& f : slow) EXPECT_EQ(f.get(), 200);
 }
 
 TEST_F(postgres_erp, outage_serves_the_stale_snapshot_or_a_clear_503_then_recovers) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace auth = portal::auth;
 
 namespace {
@@ -55,6 +57,23 @@ TEST(keyed_hash, matches_rfc_4231) {
     EXPECT_EQ(auth::keyed_hash(std::string(131, '\xaa'),
                                "Test Using Larger Than Block-Size Key - Hash Key First"),
               "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(keyed_hash, is_right_when_a_key_repeats_or_comes_back_and_on_other_threads) {
+    // Each thread keeps a context for the last key; repeating, switching and returning to a key
+    // must all give the RFC 4231 answers.
+    const std::string tc1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+    const std::string tc2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    auto both = [&] {
+        for (int i = 0; i < 3; ++i) {
+            EXPECT_EQ(auth::keyed_hash(std::string(20, '\x0b'), "Hi There"), tc1);
+            EXPECT_EQ(auth::keyed_hash(std::string(20, '\x0b'), "Hi There"), tc1);
+            EXPECT_EQ(auth::keyed_hash("Jefe", "what do ya want for nothing?"), tc2);
+        }
+    };
+    both();
+    std::thread other(both);
+    other.join();
 }
 
 TEST(keyed_hash, is_64_lowercase_hex_and_depends_on_key_and_token) {

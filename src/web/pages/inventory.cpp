@@ -21,7 +21,8 @@ http::response inventory_api(app::services& s, http::request_context& ctx) {
     erp::snapshot_view view;
     try {
         // The account's own names only: `customer=` can narrow within them, never widen.
-        view = s.snapshots.for_account(who->erp_customer_name);
+        view = s.snapshots.for_account(who->erp_customer_name,
+                                       ctx.may_wait ? erp::wait::allowed : erp::wait::refused);
     } catch (const erp::erp_unavailable& e) {
         throw http::http_error(http::status::service_unavailable, std::string(erp_down_message), e.what());
     }
@@ -49,8 +50,9 @@ void add_inventory_routes(http::router& r, app::services& s) {
     using http::access;
     using http::verb;
     r.add(verb::get, "/inventory", access::customer, [&s](http::request_context& ctx) { return inventory_page(s, ctx); });
-    r.add(verb::get, "/api/v1/inventory", access::customer,
-          [&s](http::request_context& ctx) { return inventory_api(s, ctx); });
+    r.add(
+        verb::get, "/api/v1/inventory", access::customer,
+        [&s](http::request_context& ctx) { return inventory_api(s, ctx); }, http::lane::quick);
 }
 
 }  // namespace portal::web

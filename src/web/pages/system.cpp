@@ -18,9 +18,10 @@ void add_system_routes(http::router& r, app::services& s) {
     r.add(verb::get, "/", access::anyone,
           [](http::request_context&) { return http::redirect("/login"); });
 
-    r.add(verb::get, "/healthz", access::anyone, [](http::request_context&) {
-        return http::json_response(http::status::ok, R"({"status":"ok"})");
-    });
+    r.add(
+        verb::get, "/healthz", access::anyone,
+        [](http::request_context&) { return http::json_response(http::status::ok, R"({"status":"ok"})"); },
+        http::lane::quick);
 
     r.add(verb::get, "/readyz", access::anyone, [&s](http::request_context&) {
         bool store_ok = false;
@@ -55,7 +56,7 @@ void add_system_routes(http::router& r, app::services& s) {
                                    default_message(http::status::forbidden));
         return http::text_response(http::status::ok, s.metrics.render(),
                                    "text/plain; version=0.0.4; charset=utf-8");
-    });
+    }, http::lane::quick);  // a scrape still answers when the general pool is saturated
 }
 
 }  // namespace portal::web
