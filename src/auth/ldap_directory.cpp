@@ -167,6 +167,7 @@ class connection {
             set_option(LDAP_OPT_X_TLS_REQUIRE_CERT, &demand, "TLS certificate checks");
             const int minimum = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
             set_option(LDAP_OPT_X_TLS_PROTOCOL_MIN, &minimum, "TLS 1.2 minimum");
+            trust_the_configured_cas();
             const int client = 0;
             set_option(LDAP_OPT_X_TLS_NEWCTX, &client, "TLS context");
         }
@@ -231,6 +232,24 @@ class connection {
     }
 
   private:
+    // A new handle's own TLS context starts without the trusted CAs libldap read at start-up
+    // (LDAPTLS_CACERT, or TLS_CACERT in ldap.conf): libldap copies only its global context to a
+    // handle, not the paths it was made from. They are copied here; with neither set, the
+    // system's bundle (update-ca-certificates) is trusted.
+    void trust_the_configured_cas() {
+        bool any = false;
+        for (const int option : {LDAP_OPT_X_TLS_CACERTFILE, LDAP_OPT_X_TLS_CACERTDIR}) {
+            char* value = nullptr;
+            if (ldap_get_option(nullptr, option, &value) != LDAP_OPT_SUCCESS || !value) continue;
+            const std::string path(value);
+            ldap_memfree(value);
+            if (path.empty()) continue;
+            set_option(option, path.c_str(), "trusted CAs");
+            any = true;
+        }
+        if (!any) set_option(LDAP_OPT_X_TLS_CACERTFILE, "/etc/ssl/certs/ca-certificates.crt", "trusted CAs");
+    }
+
     void set_option(int option, const void* value, const char* what) {
         if (ldap_set_option(ld_, option, value) != LDAP_OPT_SUCCESS)
             throw directory_down(std::string("libldap refused the option: ") + what);

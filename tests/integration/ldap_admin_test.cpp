@@ -370,6 +370,55 @@ TEST(ldap_admin_other_settings, directory_only_sign_in_is_open_without_a_local_a
     EXPECT_EQ(web_client(portal.port()).admin_login("admin", "anything").status, 200);
 }
 
+// A directory with a certificate from a test CA. Trusting that CA (LDAPTLS_CACERT), StartTLS to
+// a name that is not loopback and LDAPS both carry a sign-in; trusting another CA, the handshake
+// fails and no password is sent.
+class ldap_admin_tls : public ::testing::Test {
+  protected:
+    ldap_admin_tls() : slapd(slapd_server::security::tls) { load_directory(slapd); }
+
+    env_map start_tls_env(const std::string& ca) {
+        return directory_env(slapd, {{"AD_SERVER", "0.0.0.0"}, {"LDAPTLS_CACERT", ca}});
+    }
+
+    slapd_server slapd;
+};
+
+TEST_F(ldap_admin_tls, start_tls_to_a_remote_name_carries_the_sign_in) {
+    portal_process portal(start_tls_env(slapd.ca_file()));
+    EXPECT_EQ(web_client(portal.port()).admin_login("alice", alice_password).status, 303) << portal.output();
+    const auto log = slapd.log();
+    EXPECT_THAT(log, HasSubstr("EXT oid=1.3.6.1.4.1.1466.20037"));  // the StartTLS request
+    EXPECT_THAT(log, HasSubstr("TLS established"));
+    EXPECT_THAT(log, HasSubstr("BIND dn=\"cn=Alice"));
+}
+
+TEST_F(ldap_admin_tls, ldaps_carries_the_sign_in) {
+    portal_process portal(directory_env(slapd, {{"AD_SERVER", "ldaps://127.0.0.1"},
+                                                {"AD_PORT", std::to_string(slapd.ldaps_port())},
+                                                {"LDAPTLS_CACERT", slapd.ca_file()}}));
+    EXPECT_EQ(web_client(portal.port()).admin_login("alice", alice_password).status, 303) << portal.output();
+    EXPECT_THAT(slapd.log(), HasSubstr("TLS established"));
+    EXPECT_THAT(slapd.log(), ::testing::Not(HasSubstr("EXT oid=1.3.6.1.4.1.1466.20037")));
+}
+
+TEST_F(ldap_admin_tls, a_certificate_from_an_untrusted_ca_is_refused_before_any_password) {
+    for (const bool ldaps : {false, true}) {
+        SCOPED_TRACE(ldaps ? "LDAPS" : "StartTLS");
+        auto env = start_tls_env(slapd.other_ca_file());
+        if (ldaps) {
+            env["AD_SERVER"] = "ldaps://127.0.0.1";
+            env["AD_PORT"] = std::to_string(slapd.ldaps_port());
+        }
+        portal_process portal(env);
+        auto r = web_client(portal.port()).admin_login("alice", alice_password);
+        EXPECT_EQ(r.status, 503);
+        EXPECT_THAT(r.body, HasSubstr(unavailable_text));
+    }
+    EXPECT_THAT(slapd.log(), ::testing::Not(HasSubstr("BIND dn=\"cn=portal-svc")));
+    EXPECT_THAT(slapd.log(), ::testing::Not(HasSubstr("BIND dn=\"cn=Alice")));
+}
+
 // A loopback listener that plays a broken directory: it never answers, or it hangs up at once.
 class fake_directory {
   public:

@@ -145,10 +145,30 @@ std::string ldif_line(const std::string& name, const std::string& value) {
     return safe ? name + ": " + value + "\n" : name + ":: " + base64(value) + "\n";
 }
 
-slapd_server::slapd_server() : root_password_(random_password()) {
+void slapd_server::make_certificates() {
+    const std::string openssl = find_program("openssl", "OPENSSL");
+    const std::string d = dir_.path + "/";
+    write_text(d + "server.ext", "subjectAltName = IP:127.0.0.1, IP:0.0.0.0, DNS:localhost\n");
+    const std::vector<std::vector<std::string>> steps{
+        {openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", d + "ca.key", "-out", d + "ca.pem", "-days", "2", "-subj", "/CN=Portal Test CA"},
+        {openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", d + "other-ca.key", "-out", d + "other-ca.pem", "-days", "2", "-subj", "/CN=Another CA"},
+        {openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+         d + "server.key", "-out", d + "server.csr", "-subj", "/CN=127.0.0.1"},
+        {openssl, "x509", "-req", "-in", d + "server.csr", "-CA", d + "ca.pem", "-CAkey", d + "ca.key",
+         "-CAcreateserial", "-out", d + "server.pem", "-days", "2", "-extfile", d + "server.ext"},
+    };
+    for (const auto& argv : steps)
+        if (wait_exit(spawn(argv, d + "openssl.out")) != 0)
+            throw std::runtime_error("slapd_server: openssl failed:\n" + read_text(d + "openssl.out"));
+}
+
+slapd_server::slapd_server(security s) : root_password_(random_password()), tls_(s == security::tls) {
     log_path_ = dir_.path + "/slapd.log";
     fs::create_directories(dir_.path + "/data");
     write_text(dir_.path + "/ad.schema", ad_schema);
+    if (tls_) make_certificates();
     const std::string schema_dir = "/etc/ldap/schema/";
     std::string conf;
     for (const char* schema : {"core", "cosine", "inetorgperson", "nis"})
@@ -159,6 +179,11 @@ slapd_server::slapd_server() : root_password_(random_password()) {
     conf += "modulepath /usr/lib/ldap\nmoduleload back_mdb\nmoduleload memberof\n";
     // Like Active Directory: a DN with an empty password binds anonymously instead of failing.
     conf += "allow bind_anon_dn\n";
+    if (tls_) {
+        conf += "TLSCACertificateFile " + ca_file() + "\n";
+        conf += "TLSCertificateFile " + dir_.path + "/server.pem\n";
+        conf += "TLSCertificateKeyFile " + dir_.path + "/server.key\n";
+    }
     conf += "database mdb\n";
     conf += std::string("suffix \"") + suffix + "\"\n";
     conf += std::string("rootdn \"") + root_dn + "\"\n";
@@ -190,13 +215,17 @@ void slapd_server::start() {
     std::string last_failure;
     for (int attempt = 0; attempt < 5; ++attempt) {
         port_ = free_port();
+        std::string listeners = uri() + "/";
+        if (tls_) {
+            ldaps_port_ = free_port();
+            listeners += " ldaps://127.0.0.1:" + std::to_string(ldaps_port_) + "/";
+        }
         // -d keeps slapd in the foreground as our child; `stats` logs connections and operations.
-        pid_ = spawn({slapd, "-f", dir_.path + "/slapd.conf", "-h", uri() + "/", "-d", "stats"},
-                     log_path_);
+        pid_ = spawn({slapd, "-f", dir_.path + "/slapd.conf", "-h", listeners, "-d", "stats"}, log_path_);
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
         while (std::chrono::steady_clock::now() < deadline) {
             if (!running()) break;
-            if (accepts_connections(port_)) return;
+            if (accepts_connections(port_) && (!tls_ || accepts_connections(ldaps_port_))) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         const bool exited = !running();
