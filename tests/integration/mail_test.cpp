@@ -118,7 +118,7 @@ TEST(mail, welcome_and_admin_reset_emails_carry_a_link_in_both_parts_with_encode
         << welcome.url;
     auto mails = sink.wait_for(1);
     ASSERT_EQ(mails.size(), 1u);
-    const auto& w = mails[0];
+    const auto w = mails[0];  // a copy: `mails` is assigned again below
     EXPECT_EQ(w.rcpt_tos,
               (std::vector<std::string>{"zoe@acme.example", "audit-copy@warehouse.example",
                                         "second@warehouse.example"}));
