@@ -5,11 +5,10 @@
 #include "erp/demo_erp.hpp"
 #include "erp/query_file.hpp"
 #include "http/metrics.hpp"
+#include "support/portal_process.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <set>
 
 namespace {
@@ -22,13 +21,12 @@ const std::string queries_dir = std::string(PORTAL_SOURCE_DIR) + "/queries/";
 class snapshot_cache_waits : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        char pattern[] = "/tmp/snapshot-cache-XXXXXX";  // a mkdtemp template
-        dir_ = new std::string(mkdtemp(pattern));
-        erp::build_demo_erp(*dir_ + "/erp.db");
+        dir_ = new portal::testing::temp_dir();
+        erp::build_demo_erp(dir_->path + "/erp.db");
     }
     static void TearDownTestSuite() {
-        std::filesystem::remove_all(*dir_);
         delete dir_;
+        dir_ = nullptr;
     }
 
     snapshot_cache_waits()
@@ -42,17 +40,17 @@ class snapshot_cache_waits : public ::testing::Test {
     static app::database_settings settings() {
         app::database_settings s;
         s.driver = "sqlite";
-        s.name = *dir_ + "/erp.db";
+        s.name = dir_->path + "/erp.db";
         return s;
     }
     double erp_queries() const { return metrics_.value("portal_erp_queries_total"); }
 
-    static std::string* dir_;
+    static portal::testing::temp_dir* dir_;
     http::metrics_registry metrics_;
     erp::erp_source source_;
     erp::snapshot_cache cache_;
 };
-std::string* snapshot_cache_waits::dir_ = nullptr;
+portal::testing::temp_dir* snapshot_cache_waits::dir_ = nullptr;
 
 }  // namespace
 
