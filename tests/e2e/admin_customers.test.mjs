@@ -48,12 +48,11 @@ const withAdmin = (t, contextOptions, fn) =>
 
 /**
  * Console errors, CSP violations and failed requests, other than the document's own expected 4xx
- * status (a refused form) and a static file whose loading a navigation cut short.
+ * status (a refused form). (Requests a navigation cut short are left out by collectPageErrors.)
  */
 function assertNoErrors(errors, allowedStatuses = []) {
   const unexpected = errors.filter(
     (e) =>
-      !(e.startsWith("requestfailed:") && e.includes("/static/") && e.includes("ERR_ABORTED")) &&
       !allowedStatuses.some((status) =>
         e.startsWith(`console: Failed to load resource: the server responded with a status of ${status} `),
       ),

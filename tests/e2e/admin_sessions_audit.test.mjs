@@ -83,7 +83,6 @@ const withAdmin = (t, contextOptions, fn) =>
 function unexpectedErrors(errors, allowed = []) {
   return errors.filter(
     (e) =>
-      !/^requestfailed: \S*\/static\/favicon\.svg\S* net::ERR_ABORTED$/.test(e) &&
       !allowed.some(
         ({ status, path }) =>
           e.startsWith("console: Failed to load resource: the server responded with a status of ") &&

@@ -176,7 +176,8 @@ export function formatViolations(violations) {
 
 /**
  * Collects console errors, page errors and failed requests of a page (a CSP violation is reported
- * by Chromium as a console error). Returns the live array.
+ * by Chromium as a console error). Requests the browser aborted itself (a navigation, a reload, a
+ * download, a fetch the page cancelled) are not failures and are left out. Returns the live array.
  */
 export function collectPageErrors(page) {
   const errors = [];
@@ -187,7 +188,9 @@ export function collectPageErrors(page) {
   });
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   page.on("requestfailed", (request) => {
-    errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText ?? ""}`);
+    const reason = request.failure()?.errorText ?? "";
+    if (reason === "net::ERR_ABORTED") return;
+    errors.push(`requestfailed: ${request.url()} ${reason}`);
   });
   return errors;
 }
