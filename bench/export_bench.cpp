@@ -100,7 +100,7 @@ run csv_once(const std::shared_ptr<const inventory_snapshot>& s, const inventory
 }
 
 std::size_t export_columns_count(const inventory_snapshot& s) {
-    return exports::export_columns(s).size();
+    return s.present_columns().size();
 }
 
 double median(std::vector<double> v) {

@@ -175,13 +175,8 @@ void append_utc_timestamp(std::string& out, std::chrono::system_clock::time_poin
 
 std::string inventory_json(const inventory_snapshot& snapshot, const query_result& result,
                            const inventory_query& query, bool stale) {
-    std::array<column, column_count> present{};
-    std::size_t ncols = 0;
-    for (const auto& ci : columns)
-        if (snapshot.has_column(ci.id)) present[ncols++] = ci.id;
-
-    // Text comes from the snapshot already rendered as JSON (rendered once per snapshot and
-    // column), so cells and facets are copies. An unfiltered facet holds every non-empty value:
+    // Text comes from the snapshot already rendered as JSON (rendered once per snapshot), so
+    // rows and facets are copies. An unfiltered facet holds every non-empty value:
     // that whole array is one copy.
     std::array<bool, facet_columns.size()> facet_is_all{};
     std::size_t facet_bytes = 0;
@@ -196,7 +191,8 @@ std::string inventory_json(const inventory_snapshot& snapshot, const query_resul
     {
         json_writer w(out, 512 + result.rows.size() * 160 + facet_bytes);
         w.put("{\"columns\":[");
-        for (std::size_t k = 0; k < ncols; ++k) {
+        const auto present = snapshot.present_columns();
+        for (std::size_t k = 0; k < present.size(); ++k) {
             if (k) w.put(',');
             w.put('"');
             w.put(info(present[k]).name);

@@ -787,9 +787,7 @@ void inventory_snapshot::append_cell_json(std::string& out, row_index row, colum
 const inventory_snapshot::row_rendering& inventory_snapshot::rendered_rows() const {
     std::call_once(rows_once_, [this] {
         auto& r = rows_json_;
-        std::vector<column> present;
-        for (const auto& ci : erp::columns)
-            if (has_column(ci.id)) present.push_back(ci.id);
+        const auto present = present_columns();
         r.starts.reserve(rows_ + 1);
         for (row_index row = 0; row < rows_; ++row) {
             r.starts.push_back(r.text.size());

@@ -67,6 +67,13 @@ class inventory_snapshot {
     std::size_t size() const { return rows_; }
     const column_set& columns() const { return present_; }
     bool has_column(column c) const { return present_[index(c)]; }
+    // The columns it has, in contract order (SPEC §5): the API's "columns", an export's headings.
+    std::vector<column> present_columns() const {
+        std::vector<column> out;
+        for (const auto& ci : erp::columns)
+            if (has_column(ci.id)) out.push_back(ci.id);
+        return out;
+    }
     clock::time_point as_of() const { return as_of_; }
 
     // Cell access. A NULL, an absent column or the wrong kind gives nullopt / true.

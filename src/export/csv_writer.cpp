@@ -22,7 +22,7 @@ void append_csv_field(std::string& out, std::string_view field) {
 
 csv_writer::csv_writer(std::shared_ptr<const erp::inventory_snapshot> snapshot, row_list rows)
     : snapshot_(std::move(snapshot)), rows_(std::move(rows)) {
-    for (const erp::column c : export_columns(*snapshot_)) {
+    for (const erp::column c : snapshot_->present_columns()) {
         columns_.emplace_back(c);
         verdicts_.emplace_back(
             erp::info(c).kind == erp::column_kind::text ? snapshot_->dictionary_size(c) : 0, 0);

@@ -4,13 +4,6 @@
 
 namespace portal::exports {
 
-std::vector<erp::column> export_columns(const erp::inventory_snapshot& snapshot) {
-    std::vector<erp::column> out;
-    for (const auto& c : erp::columns)
-        if (snapshot.has_column(c.id)) out.push_back(c.id);
-    return out;
-}
-
 std::string_view column_heading(erp::column c) {
     // The same words as templates/inventory.mustache's column headers.
     switch (c) {

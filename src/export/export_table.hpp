@@ -16,9 +16,6 @@ namespace portal::exports {
 
 using row_list = std::vector<erp::inventory_snapshot::row_index>;
 
-// The columns the snapshot has (the API's `columns`), in the SPEC §5 order.
-std::vector<erp::column> export_columns(const erp::inventory_snapshot& snapshot);
-
 // The heading the grid shows for a column ("On hand", "Your part", …).
 std::string_view column_heading(erp::column c);
 

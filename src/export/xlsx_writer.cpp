@@ -206,7 +206,7 @@ std::unique_ptr<export_file> write_xlsx(const erp::inventory_snapshot& s,
                                         std::span<const row_index> rows,
                                         const xlsx_properties& properties,
                                         const std::filesystem::path& temp_dir) {
-    const auto columns = export_columns(s);
+    const auto columns = s.present_columns();
     if (rows.size() + 1 > LXW_ROW_MAX)
         throw std::runtime_error("xlsx export: more rows than a worksheet holds");
 
